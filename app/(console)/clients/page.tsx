@@ -1,0 +1,12 @@
+import { HydrateClient, prefetch, trpc } from "../../_trpc/server";
+import { ClientList } from "./client-list";
+
+export default function ClientsPage() {
+  prefetch(trpc.clients.list.queryOptions());
+  return (
+    <HydrateClient>
+      <h1 className="text-2xl font-semibold tracking-tight">Clients</h1>
+      <ClientList />
+    </HydrateClient>
+  );
+}

@@ -1,0 +1,15 @@
+import { hashPassword } from "../server/auth/password";
+import { closeDb, createDb } from "../server/db";
+import { env } from "../server/env";
+import { seedDemoData } from "./demo-data";
+
+// `npm run db:seed`: demo operators, clients, balances, rate plans, sender IDs.
+// Idempotent: running it again changes nothing.
+const config = env();
+const db = createDb({ url: config.DATABASE_URL, poolSize: 2 });
+try {
+  const summary = await seedDemoData(db.prisma, hashPassword);
+  console.log(JSON.stringify({ msg: "seeded", ...summary }));
+} finally {
+  await closeDb(db);
+}

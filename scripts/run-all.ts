@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { env as loadEnv } from "../server/env";
+import { createLogger } from "../server/logger";
+
+// Runs the web console and every worker as separate processes (what
+// `npm run dev` / `npm run start:all` do). SIGINT/SIGTERM is passed on as
+// SIGTERM so each process finishes its batch, commits and disconnects; a
+// process that dies on its own is restarted with backoff.
+
+type Proc = { name: string; cmd: string; args: string[]; hasHealthPort?: boolean };
+
+const mode = process.argv.includes("--prod") ? "prod" : "dev";
+const env = loadEnv();
+const log = createLogger("run-all");
+const tsx = "node_modules/.bin/tsx";
+const next = "node_modules/.bin/next";
+
+// Health ports follow the web port (3000 → 3101, 3102, …) so that a second
+// install (the e2e tests) runs beside a dev one without clashes.
+const WORKERS: Proc[] = [{ name: "validator", cmd: tsx, args: ["workers/validator.ts"], hasHealthPort: true }];
+
+const procs: Proc[] = [
+  { name: "web", cmd: next, args: [mode === "dev" ? "dev" : "start", "-p", String(env.WEB_PORT), "-H", "127.0.0.1"] },
+  ...WORKERS,
+];
+
+const running = new Map<string, ChildProcess>();
+let stopping = false;
+
+function healthPort(proc: Proc): number | undefined {
+  const index = WORKERS.indexOf(proc);
+  return proc.hasHealthPort && index >= 0 ? env.WEB_PORT + 101 + index : undefined;
+}
+
+function start(proc: Proc, attempt = 0): void {
+  const port = healthPort(proc);
+  const child = spawn(proc.cmd, proc.args, {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, ...(port ? { HEALTH_PORT: String(port) } : {}) },
+  });
+  running.set(proc.name, child);
+  log.info({ proc: proc.name, pid: child.pid, healthPort: port }, "started");
+  const startedAt = Date.now();
+  child.on("exit", (code, signal) => {
+    running.delete(proc.name);
+    if (stopping) {
+      log.info({ proc: proc.name, code, signal }, "stopped");
+      if (running.size === 0) process.exit(0);
+      return;
+    }
+    // A process that ran a while before dying starts over at a short delay.
+    const nextAttempt = Date.now() - startedAt > 60_000 ? 0 : attempt + 1;
+    const delay = Math.min(30_000, 500 * 2 ** nextAttempt);
+    log.error({ proc: proc.name, code, signal, restartInMs: delay }, "exited unexpectedly");
+    setTimeout(() => !stopping && start(proc, nextAttempt), delay);
+  });
+}
+
+function stopAll(signal: NodeJS.Signals): void {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, "stopping all processes");
+  if (running.size === 0) process.exit(0);
+  for (const child of running.values()) child.kill("SIGTERM");
+  setTimeout(() => {
+    for (const [name, child] of running) {
+      log.error({ proc: name }, "did not stop in time, killing");
+      child.kill("SIGKILL");
+    }
+    process.exit(1);
+  }, 45_000).unref();
+}
+
+process.on("SIGINT", () => stopAll("SIGINT"));
+process.on("SIGTERM", () => stopAll("SIGTERM"));
+for (const proc of procs) start(proc);

@@ -1,0 +1,15 @@
+import { authRouter } from "../auth/router";
+import { campaignsRouter } from "../campaigns/router";
+import { clientsRouter } from "../clients/router";
+import { createCallerFactory, createTRPCRouter } from "./trpc";
+
+export const appRouter = createTRPCRouter({
+  auth: authRouter,
+  clients: clientsRouter,
+  campaigns: campaignsRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+/** Calls procedures without HTTP: server components and tests. */
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,86 @@
+import { z } from "zod";
+
+// The one place that reads process.env. Every process parses it once at boot;
+// services receive what they need as arguments.
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const partitionOverrides = z
+  .string()
+  .default("")
+  .transform((raw, ctx) => {
+    const out: Record<string, number> = {};
+    for (const pair of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+      const [topic, count] = pair.split("=");
+      const n = Number(count);
+      if (!topic || !Number.isInteger(n) || n < 1) {
+        ctx.addIssue({ code: "custom", message: `expected topic=count pairs, got "${pair}"` });
+        return z.NEVER;
+      }
+      out[topic] = n;
+    }
+    return out;
+  });
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
+    .default("postgresql://postgres@127.0.0.1:5432/volley"),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").default("redis://127.0.0.1:6379"),
+  KAFKA_BROKERS: z
+    .string()
+    .default("127.0.0.1:9092")
+    .transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, "each broker must be host:port")).min(1)),
+  KAFKA_CLIENT_ID: z.string().min(1).default("volley"),
+  // Lets tests (and several Volley installs on one cluster) use their own topics.
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(""),
+  KAFKA_DEFAULT_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
+  KAFKA_TOPIC_PARTITIONS: partitionOverrides,
+  // 0 picks a free port; the dev runner assigns fixed ones per process.
+  HEALTH_PORT: port.default(0),
+  HEALTH_HOST: z.string().default("127.0.0.1"),
+  WEB_PORT: port.default(3000),
+  SESSION_SECRET: z.string().min(16, "must be at least 16 characters").default("dev-only-session-secret-change-me"),
+  VALIDATOR_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(2_000),
+  LAUNCH_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1_000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  // Empty strings mean "unset" so that `FOO= cmd` falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
+    throw new EnvError(`Invalid environment:\n${lines.join("\n")}`);
+  }
+  if (result.data.NODE_ENV === "production" && result.data.SESSION_SECRET.startsWith("dev-only")) {
+    throw new EnvError("Invalid environment:\n  SESSION_SECRET: must be set in production");
+  }
+  return result.data;
+}
+
+let cached: Env | undefined;
+
+/** Parses process.env once; on a bad variable prints which one and exits. */
+export function env(): Env {
+  if (cached) return cached;
+  try {
+    cached = parseEnv(process.env);
+  } catch (err) {
+    if (err instanceof EnvError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  return cached;
+}

@@ -1,0 +1,147 @@
+import type { Kafka, KafkaMessage } from "kafkajs";
+import type { Logger } from "pino";
+import type { z } from "zod";
+import { metrics } from "../observability/metrics";
+import type { VolleyProducer } from "./client";
+import { DLQ_HEADERS } from "./topics";
+
+export type ConsumedRecord<T> = {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: T;
+};
+
+/** A record the handler cannot process however often it is retried. */
+export type Rejected<T> = { record: ConsumedRecord<T>; error: string };
+
+/** Returns the records to dead-letter (bad input), throws on transient failure. */
+export type BatchHandler<T> = (records: ConsumedRecord<T>[]) => Promise<Rejected<T>[] | void>;
+
+export type RunningConsumer = {
+  /** Stops fetching, lets the in-flight chunk finish and commit, then disconnects. */
+  stop(): Promise<void>;
+};
+
+export type BatchConsumerOptions<T> = {
+  kafka: Kafka;
+  groupId: string;
+  topic: string;
+  dlqTopic: string;
+  schema: z.ZodType<T>;
+  producer: VolleyProducer;
+  log: Logger;
+  /** Records handed to `handle` at once: small for OTP lanes, large for bulk. */
+  maxBatchSize: number;
+  partitionsConsumedConcurrently?: number;
+  fromBeginning?: boolean;
+  handle: BatchHandler<T>;
+};
+
+type Decoded<T> = { ok: true; record: ConsumedRecord<T> } | { ok: false; message: KafkaMessage; error: string };
+
+export function decodeRecord<T>(
+  schema: z.ZodType<T>,
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+): Decoded<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(message.value?.toString("utf8") ?? "");
+  } catch (err) {
+    return { ok: false, message, error: `invalid JSON: ${(err as Error).message}` };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    return { ok: false, message, error: `schema: ${detail}` };
+  }
+  return {
+    ok: true,
+    record: { topic, partition, offset: message.offset, key: message.key?.toString("utf8") ?? null, value: parsed.data },
+  };
+}
+
+/**
+ * Consumes one topic in batches. Offsets are resolved and committed only after
+ * `handle` has returned (its writes are durable) and poison records are on the
+ * dead-letter topic; a handler error redelivers the chunk, so handlers must be
+ * idempotent.
+ */
+export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Promise<RunningConsumer> {
+  const consumer = opts.kafka.consumer({
+    groupId: opts.groupId,
+    allowAutoTopicCreation: false,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning ?? true });
+
+  const consumed = metrics.recordsConsumed.labels(opts.groupId, opts.topic);
+  const deadLettered = metrics.recordsDeadLettered.labels(opts.groupId, opts.topic);
+  const batchSeconds = metrics.batchSeconds.labels(opts.groupId, opts.topic);
+
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    autoCommit: true,
+    partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+      for (let i = 0; i < batch.messages.length; i += opts.maxBatchSize) {
+        if (!isRunning() || isStale()) return;
+        const chunk = batch.messages.slice(i, i + opts.maxBatchSize);
+        const stopTimer = batchSeconds.startTimer();
+        const valid: ConsumedRecord<T>[] = [];
+        const poison: { message: KafkaMessage; error: string }[] = [];
+        const byOffset = new Map<string, KafkaMessage>();
+        for (const message of chunk) {
+          const decoded = decodeRecord(opts.schema, batch.topic, batch.partition, message);
+          if (decoded.ok) {
+            valid.push(decoded.record);
+            byOffset.set(message.offset, message);
+          } else poison.push(decoded);
+        }
+        if (valid.length > 0) {
+          const rejected = (await opts.handle(valid)) ?? [];
+          for (const r of rejected) poison.push({ message: byOffset.get(r.record.offset)!, error: r.error });
+        }
+        if (poison.length > 0) {
+          await opts.producer.send(
+            opts.dlqTopic,
+            poison.map(({ message, error }) => ({
+              key: message.key,
+              value: message.value ?? Buffer.alloc(0),
+              headers: {
+                ...message.headers,
+                [DLQ_HEADERS.error]: error,
+                [DLQ_HEADERS.topic]: batch.topic,
+                [DLQ_HEADERS.partition]: String(batch.partition),
+                [DLQ_HEADERS.offset]: message.offset,
+                [DLQ_HEADERS.consumerGroup]: opts.groupId,
+                [DLQ_HEADERS.at]: new Date().toISOString(),
+              },
+            })),
+          );
+          deadLettered.inc(poison.length);
+          for (const p of poison) {
+            opts.log.warn({ topic: batch.topic, partition: batch.partition, offset: p.message.offset, error: p.error }, "dead-lettered record");
+          }
+        }
+        resolveOffset(chunk[chunk.length - 1]!.offset);
+        await commitOffsetsIfNecessary();
+        await heartbeat();
+        consumed.inc(chunk.length);
+        stopTimer();
+      }
+    },
+  });
+
+  return {
+    async stop() {
+      await consumer.disconnect();
+    },
+  };
+}

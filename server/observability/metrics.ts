@@ -1,0 +1,38 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+// One registry per process; every process serves it on /metrics.
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: "volley_" });
+
+export const metrics = {
+  recordsConsumed: new Counter({
+    name: "volley_kafka_records_consumed_total",
+    help: "Kafka records consumed and committed",
+    labelNames: ["group", "topic"],
+    registers: [registry],
+  }),
+  recordsDeadLettered: new Counter({
+    name: "volley_kafka_records_dead_lettered_total",
+    help: "Kafka records sent to a dead-letter topic",
+    labelNames: ["group", "topic"],
+    registers: [registry],
+  }),
+  batchSeconds: new Histogram({
+    name: "volley_kafka_batch_seconds",
+    help: "Time to process one consumed chunk, effects and commit included",
+    labelNames: ["group", "topic"],
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  }),
+  messagesWritten: new Counter({
+    name: "volley_messages_written_total",
+    help: "Message rows written, by status",
+    labelNames: ["status"],
+    registers: [registry],
+  }),
+  messagesPublished: new Counter({
+    name: "volley_messages_published_total",
+    help: "Messages published to bulk-topic by campaign launches",
+    registers: [registry],
+  }),
+};

@@ -1,0 +1,21 @@
+import { startBatchConsumer } from "../kafka/consumer";
+import { bulkMessageV1, TOPICS } from "../kafka/topics";
+import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
+import { validateBatch } from "./validate-batch";
+
+/** The validator stage: consumes bulk-topic in batches (one consumer group). */
+export async function startValidator({ env, log, db, kafka, producer }: WorkerDeps): Promise<StartedWorker> {
+  const consumer = await startBatchConsumer({
+    kafka,
+    producer,
+    log,
+    groupId: `${env.KAFKA_TOPIC_PREFIX}validator`,
+    topic: env.KAFKA_TOPIC_PREFIX + TOPICS.bulk.name,
+    dlqTopic: env.KAFKA_TOPIC_PREFIX + TOPICS.bulk.dlq,
+    schema: bulkMessageV1,
+    maxBatchSize: env.VALIDATOR_BATCH_SIZE,
+    partitionsConsumedConcurrently: 3,
+    handle: (records) => validateBatch(db, records),
+  });
+  return { stop: () => consumer.stop() };
+}

@@ -1,0 +1,103 @@
+import { randomUUID } from "node:crypto";
+import type { Kafka } from "kafkajs";
+import type { ApiDeps } from "@/server/api/deps";
+import { createCaller } from "@/server/api/root";
+import type { Session } from "@/server/auth/session";
+import { closeDb, createDb } from "@/server/db";
+import { env } from "@/server/env";
+import { createKafka, createProducer, ensureTopics } from "@/server/kafka/client";
+import { kafkaConfig } from "@/server/kafka/config";
+import { createLogger } from "@/server/logger";
+import { createRedis } from "@/server/redis";
+import type { WorkerDeps } from "@/server/worker/run-worker";
+
+/** Real clients against the test database, Redis and this run's topics. */
+export async function createTestDeps(): Promise<WorkerDeps & { api: ApiDeps; close(): Promise<void> }> {
+  const e = env();
+  const log = createLogger("test");
+  const db = createDb({ url: e.DATABASE_URL, poolSize: 5 });
+  const redis = createRedis(e.REDIS_URL);
+  const config = kafkaConfig(e);
+  const kafka = createKafka(config, log);
+  await ensureTopics(kafka, config);
+  const producer = await createProducer(kafka);
+  const api: ApiDeps = { env: e, log, db, producer: async () => producer };
+  return {
+    env: e,
+    log,
+    db,
+    redis,
+    kafka,
+    producer,
+    api,
+    async close() {
+      await producer.disconnect();
+      redis.disconnect();
+      await closeDb(db);
+    },
+  };
+}
+
+/** A tRPC caller signed in as a real operator row with that role (or anonymous). */
+export async function callerAs(api: ApiDeps, role: Session["role"] | null) {
+  if (!role) return createCaller({ deps: api, session: null, resHeaders: new Headers() });
+  const email = `${role.toLowerCase()}-${randomUUID().slice(0, 8)}@test.local`;
+  const operator = await api.db.prisma.operator.create({ data: { email, name: role, role, passwordHash: "x" } });
+  const session: Session = { operatorId: operator.id, email, name: role, role, exp: 9_999_999_999 };
+  return createCaller({ deps: api, session, resHeaders: new Headers() });
+}
+
+export async function createTestClient(
+  api: ApiDeps,
+  opts: { billingType?: "PREPAID" | "POSTPAID"; defaultCountry?: string; balance?: bigint } = {},
+) {
+  const suffix = randomUUID().slice(0, 8);
+  const plan = await api.db.prisma.ratePlan.create({ data: { name: `plan-${suffix}`, defaultPricePerSegment: 2n } });
+  return api.db.prisma.client.create({
+    data: {
+      name: `client-${suffix}`,
+      billingType: opts.billingType ?? "PREPAID",
+      defaultCountry: opts.defaultCountry ?? "GB",
+      ratePlanId: plan.id,
+      accounts: { create: [{ balance: opts.balance ?? 100_000n }] },
+      senderIds: { create: [{ value: "TESTCO" }] },
+    },
+  });
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  { timeoutMs = 30_000, intervalMs = 200, what = "condition" } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await probe();
+  while (!done(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last, (_, v) => (typeof v === "bigint" ? v.toString() : v))}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+    last = await probe();
+  }
+  return last;
+}
+
+/** Resolves once the group has committed every record currently in the topic. */
+export async function waitForGroupCaughtUp(kafka: Kafka, groupId: string, topic: string, timeoutMs = 30_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    await waitFor(
+      async () => {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return ends.every((end) => {
+          const c = committed?.partitions.find((p) => p.partition === end.partition);
+          return Number(end.high) === 0 || (c !== undefined && Number(c.offset) >= Number(end.high));
+        });
+      },
+      (ok) => ok,
+      { timeoutMs, what: `group ${groupId} to catch up on ${topic}` },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
