@@ -32,7 +32,8 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // One file at a time: they share the broker and database of a 2-core machine.
-          fileParallelism: false,
+          pool: "forks",
+          poolOptions: { forks: { singleFork: true } },
           globalSetup: ["tests/integration/global-setup.ts"],
           env: {
             NODE_ENV: "test",

@@ -4,11 +4,12 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { StatusBadge } from "../../_components/status-badge";
 import { useTRPC } from "../../_trpc/react";
+import { CAMPAIGN_LIST_INPUT, campaignListPaging } from "./list-options";
 
 export function CampaignList() {
   const trpc = useTRPC();
   const query = useInfiniteQuery(
-    trpc.campaigns.list.infiniteQueryOptions({ limit: 25 }, { getNextPageParam: (last) => last.nextCursor }),
+    trpc.campaigns.list.infiniteQueryOptions(CAMPAIGN_LIST_INPUT, campaignListPaging),
   );
   const items = query.data?.pages.flatMap((p) => p.items) ?? [];
   return (

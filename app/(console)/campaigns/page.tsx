@@ -1,9 +1,10 @@
 import Link from "next/link";
 import { HydrateClient, prefetch, trpc } from "../../_trpc/server";
 import { CampaignList } from "./campaign-list";
+import { CAMPAIGN_LIST_INPUT, campaignListPaging } from "./list-options";
 
 export default function CampaignsPage() {
-  prefetch(trpc.campaigns.list.queryOptions({ limit: 25 }));
+  prefetch(trpc.campaigns.list.infiniteQueryOptions(CAMPAIGN_LIST_INPUT, campaignListPaging));
   return (
     <HydrateClient>
       <div className="flex items-center justify-between">

@@ -18,7 +18,11 @@ export function CampaignDetail({ id }: { id: string }) {
   );
   const launch = useMutation(
     trpc.campaigns.launch.mutationOptions({
-      onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.campaigns.get.queryKey({ id }) }),
+      onSettled: () =>
+        Promise.all([
+          queryClient.invalidateQueries({ queryKey: trpc.campaigns.get.queryKey({ id }) }),
+          queryClient.invalidateQueries({ queryKey: trpc.campaigns.list.pathKey() }),
+        ]),
     }),
   );
   if (campaign.isLoading) return <p className="text-slate-500">Loading…</p>;

@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { useTRPC } from "../../../_trpc/react";
@@ -17,7 +17,15 @@ export function NewCampaignForm() {
   const [category, setCategory] = useState<"MARKETING" | "AUTHENTICATION" | "AGENT_FLOW">("MARKETING");
   const [template, setTemplate] = useState("");
   const [recipients, setRecipients] = useState("");
-  const create = useMutation(trpc.campaigns.create.mutationOptions({ onSuccess: (c) => router.push(`/campaigns/${c.id}`) }));
+  const queryClient = useQueryClient();
+  const create = useMutation(
+    trpc.campaigns.create.mutationOptions({
+      onSuccess: async (c) => {
+        await queryClient.invalidateQueries({ queryKey: trpc.campaigns.list.pathKey() });
+        router.push(`/campaigns/${c.id}`);
+      },
+    }),
+  );
   const client = clients.data?.find((c) => c.id === clientId);
   const fieldErrors = create.error?.data?.zodError?.fieldErrors as Record<string, string[] | undefined> | undefined;
   const recipientCount = recipients.split(/[\r\n,;]+/).filter((s) => s.trim()).length;
