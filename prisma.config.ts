@@ -19,8 +19,7 @@ result.addFields = function (fields) {
 // The CLI's built-in wasm schema engine (engine: "js") lets `migrate deploy`
 // run with no downloaded binary. This file is CLI-only, so it reads the
 // environment directly rather than through server/env.ts.
-const connectionString =
-  process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/volley";
+const connectionString = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/volley";
 process.env.DATABASE_URL = connectionString;
 
 export default defineConfig({

@@ -20,10 +20,30 @@ type DemoClient = {
 
 // Money in minor units (cents).
 export const DEMO_CLIENTS: DemoClient[] = [
-  { name: "Acme Retail", billingType: "PREPAID", defaultCountry: "GB", balance: 500_000n, senderIds: ["ACME", "ACMESHOP"] },
+  {
+    name: "Acme Retail",
+    billingType: "PREPAID",
+    defaultCountry: "GB",
+    balance: 500_000n,
+    senderIds: ["ACME", "ACMESHOP"],
+  },
   { name: "Initech Auth", billingType: "PREPAID", defaultCountry: "US", balance: 25_000n, senderIds: ["INITECH"] },
-  { name: "Globex Bank", billingType: "POSTPAID", defaultCountry: "DE", balance: 0n, creditLimit: 1_000_000n, senderIds: ["GLOBEX"] },
-  { name: "Umbrella Travel", billingType: "PREPAID", status: "SUSPENDED", defaultCountry: "FR", balance: 1_000n, senderIds: ["UMBRELLA"] },
+  {
+    name: "Globex Bank",
+    billingType: "POSTPAID",
+    defaultCountry: "DE",
+    balance: 0n,
+    creditLimit: 1_000_000n,
+    senderIds: ["GLOBEX"],
+  },
+  {
+    name: "Umbrella Travel",
+    billingType: "PREPAID",
+    status: "SUSPENDED",
+    defaultCountry: "FR",
+    balance: 1_000n,
+    senderIds: ["UMBRELLA"],
+  },
 ];
 
 export async function seedDemoData(prisma: PrismaClient, hash: (pw: string) => Promise<string>) {
@@ -66,7 +86,16 @@ export async function seedDemoData(prisma: PrismaClient, hash: (pw: string) => P
               // The opening balance is a ledger entry too: ledger sum = balance.
               ledgerEntries:
                 c.balance > 0n
-                  ? { create: [{ type: "TOPUP", amount: c.balance, reference: `seed:${c.name}`, reason: "Demo opening balance" }] }
+                  ? {
+                      create: [
+                        {
+                          type: "TOPUP",
+                          amount: c.balance,
+                          reference: `seed:${c.name}`,
+                          reason: "Demo opening balance",
+                        },
+                      ],
+                    }
                   : undefined,
             },
           ],

@@ -30,5 +30,7 @@ if (playwright) {
 }
 
 if (failedSteps.length > 0) console.log(`failed steps: ${failedSteps.join(", ")}`);
-console.log(`total: ${passed} passed, ${failed + failedSteps.filter((s) => !["vitest", "playwright"].includes(s)).length} failed`);
+console.log(
+  `total: ${passed} passed, ${failed + failedSteps.filter((s) => !["vitest", "playwright"].includes(s)).length} failed`,
+);
 process.exit(failed > 0 || failedSteps.length > 0 ? 1 : 0);

@@ -34,8 +34,9 @@ DATABASE_URL=$TEST_DATABASE_URL node_modules/.bin/tsx prisma/seed.ts >/dev/null 
 rm -rf test-results && mkdir -p test-results
 failed_steps=()
 
-step "Type check"
+step "Type check and formatting"
 node_modules/.bin/tsc --noEmit || failed_steps+=(typecheck)
+node_modules/.bin/prettier --check --log-level warn . || failed_steps+=(format)
 
 step "Unit and integration tests (vitest)"
 node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile=test-results/vitest.json || failed_steps+=(vitest)

@@ -29,7 +29,12 @@ describe("parseEnv", () => {
   it("names every bad variable in one error", () => {
     let error: unknown;
     try {
-      parseEnv({ DATABASE_URL: "mysql://x", KAFKA_BROKERS: "no-port", DATABASE_POOL_SIZE: "lots", KAFKA_TOPIC_PARTITIONS: "bulk-topic=zero" });
+      parseEnv({
+        DATABASE_URL: "mysql://x",
+        KAFKA_BROKERS: "no-port",
+        DATABASE_POOL_SIZE: "lots",
+        KAFKA_TOPIC_PARTITIONS: "bulk-topic=zero",
+      });
     } catch (err) {
       error = err;
     }
@@ -44,6 +49,8 @@ describe("parseEnv", () => {
 
   it("refuses the development session secret in production", () => {
     expect(() => parseEnv({ NODE_ENV: "production" })).toThrow(/SESSION_SECRET/);
-    expect(parseEnv({ NODE_ENV: "production", SESSION_SECRET: "a-long-production-secret" }).NODE_ENV).toBe("production");
+    expect(parseEnv({ NODE_ENV: "production", SESSION_SECRET: "a-long-production-secret" }).NODE_ENV).toBe(
+      "production",
+    );
   });
 });

@@ -10,7 +10,10 @@ const partitionOverrides = z
   .default("")
   .transform((raw, ctx) => {
     const out: Record<string, number> = {};
-    for (const pair of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+    for (const pair of raw
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const [topic, count] = pair.split("=");
       const n = Number(count);
       if (!topic || !Number.isInteger(n) || n < 1) {
@@ -30,15 +33,26 @@ export const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
     .default("postgresql://postgres@127.0.0.1:5432/volley"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").default("redis://127.0.0.1:6379"),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// URL")
+    .default("redis://127.0.0.1:6379"),
   KAFKA_BROKERS: z
     .string()
     .default("127.0.0.1:9092")
-    .transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(",")
+        .map((b) => b.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, "each broker must be host:port")).min(1)),
   KAFKA_CLIENT_ID: z.string().min(1).default("volley"),
   // Lets tests (and several Volley installs on one cluster) use their own topics.
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(""),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/)
+    .default(""),
   KAFKA_DEFAULT_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
   KAFKA_TOPIC_PARTITIONS: partitionOverrides,
   // 0 picks a free port; the dev runner assigns fixed ones per process.

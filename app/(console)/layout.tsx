@@ -20,7 +20,11 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
         </Link>
         <nav className="mt-8 space-y-1">
           {NAV.map((item) => (
-            <Link key={item.href} href={item.href} className="block rounded-md px-2 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100">
+            <Link
+              key={item.href}
+              href={item.href}
+              className="block rounded-md px-2 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100"
+            >
               {item.label}
             </Link>
           ))}

@@ -9,7 +9,10 @@ export function SignOutButton() {
   const router = useRouter();
   const logout = useMutation(trpc.auth.logout.mutationOptions({ onSuccess: () => router.replace("/login") }));
   return (
-    <button className="rounded-md border border-slate-300 px-3 py-1 text-slate-700 hover:bg-slate-50" onClick={() => logout.mutate()}>
+    <button
+      className="rounded-md border border-slate-300 px-3 py-1 text-slate-700 hover:bg-slate-50"
+      onClick={() => logout.mutate()}
+    >
       Sign out
     </button>
   );

@@ -14,7 +14,11 @@ export type Context = {
 
 export function createContext(opts: { deps: ApiDeps; headers: Headers; resHeaders: Headers | null }): Context {
   const token = readCookie(opts.headers.get("cookie"), SESSION_COOKIE);
-  return { deps: opts.deps, session: verifySessionToken(token, opts.deps.env.SESSION_SECRET), resHeaders: opts.resHeaders };
+  return {
+    deps: opts.deps,
+    session: verifySessionToken(token, opts.deps.env.SESSION_SECRET),
+    resHeaders: opts.resHeaders,
+  };
 }
 
 const t = initTRPC.context<Context>().create({
@@ -43,7 +47,8 @@ const errorMapping = t.middleware(async ({ ctx, next, path }) => {
   if (!result.ok) {
     const cause = result.error.cause;
     if (cause instanceof AppError) throw cause.toTRPC();
-    if (result.error.code === "INTERNAL_SERVER_ERROR") ctx.deps.log.error({ err: cause ?? result.error, path }, "procedure failed");
+    if (result.error.code === "INTERNAL_SERVER_ERROR")
+      ctx.deps.log.error({ err: cause ?? result.error, path }, "procedure failed");
   }
   return result;
 });

@@ -14,7 +14,9 @@ describe("session tokens", () => {
   it("rejects tampering, another secret and expiry", () => {
     const { token, maxAge } = createSessionToken(operator, secret, 1_000_000);
     const [payload, sig] = token.split(".");
-    const forged = Buffer.from(JSON.stringify({ ...operator, role: "ADMIN", operatorId: "op2", exp: 9e9 })).toString("base64url");
+    const forged = Buffer.from(JSON.stringify({ ...operator, role: "ADMIN", operatorId: "op2", exp: 9e9 })).toString(
+      "base64url",
+    );
     expect(verifySessionToken(`${forged}.${sig}`, secret, 1_000_000)).toBeNull();
     expect(verifySessionToken(`${payload}.${sig}x`, secret, 1_000_000)).toBeNull();
     expect(verifySessionToken(token, "another-secret-of-16+", 1_000_000)).toBeNull();

@@ -5,7 +5,11 @@ export const campaignCategory = z.enum(["MARKETING", "AUTHENTICATION", "AGENT_FL
 export const createCampaignInput = z.object({
   clientId: z.string().min(1, "Choose a client"),
   name: z.string().trim().min(1, "Name is required").max(120),
-  senderId: z.string().trim().min(1, "Sender ID is required").max(11, "Alphanumeric sender IDs are at most 11 characters"),
+  senderId: z
+    .string()
+    .trim()
+    .min(1, "Sender ID is required")
+    .max(11, "Alphanumeric sender IDs are at most 11 characters"),
   template: z.string().min(1, "Message text is required").max(1600),
   category: campaignCategory.default("MARKETING"),
   // A pasted list: numbers separated by new lines, commas or semicolons.

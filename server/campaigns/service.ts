@@ -52,7 +52,10 @@ export async function launchCampaign(
   if (claimed.count === 0) {
     const existing = await db.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true } });
     if (!existing) throw new AppError("NOT_FOUND", "Campaign not found");
-    throw new AppError("CONFLICT", `Campaign is ${existing.status.toLowerCase()}, only drafts and scheduled campaigns can be launched`);
+    throw new AppError(
+      "CONFLICT",
+      `Campaign is ${existing.status.toLowerCase()}, only drafts and scheduled campaigns can be launched`,
+    );
   }
   const campaign = await db.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } });
   const topic = deps.topicPrefix + TOPICS.bulk.name;
@@ -69,23 +72,33 @@ export async function launchCampaign(
     metrics.messagesPublished.inc(batch.length);
     batch = [];
   };
-  for await (const [row, recipient] of readRecipientLines(db.pool, campaignId)) {
-    batch.push({
-      v: 1,
-      messageId: campaignMessageId(campaignId, row),
-      clientId: campaign.clientId,
-      campaignId,
-      row,
-      recipient,
-      sender: campaign.senderId,
-      template: campaign.template,
-      variables: {},
-      category: campaign.category,
-      createdAt,
+  try {
+    for await (const [row, recipient] of readRecipientLines(db.pool, campaignId)) {
+      batch.push({
+        v: 1,
+        messageId: campaignMessageId(campaignId, row),
+        clientId: campaign.clientId,
+        campaignId,
+        row,
+        recipient,
+        sender: campaign.senderId,
+        template: campaign.template,
+        variables: {},
+        category: campaign.category,
+        createdAt,
+      });
+      if (batch.length >= deps.batchSize) await flush();
+    }
+    if (batch.length > 0) await flush();
+  } catch (err) {
+    // Back to DRAFT so it can be launched again; ids are deterministic, so
+    // what was already published is not duplicated by the second launch.
+    await db.prisma.campaign.updateMany({
+      where: { id: campaignId, status: "RUNNING" },
+      data: { status: "DRAFT", startedAt: null },
     });
-    if (batch.length >= deps.batchSize) await flush();
+    throw err;
   }
-  if (batch.length > 0) await flush();
   return { published };
 }
 

@@ -60,7 +60,13 @@ export function decodeRecord<T>(
   }
   return {
     ok: true,
-    record: { topic, partition, offset: message.offset, key: message.key?.toString("utf8") ?? null, value: parsed.data },
+    record: {
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key?.toString("utf8") ?? null,
+      value: parsed.data,
+    },
   };
 }
 
@@ -127,7 +133,10 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
           );
           deadLettered.inc(poison.length);
           for (const p of poison) {
-            opts.log.warn({ topic: batch.topic, partition: batch.partition, offset: p.message.offset, error: p.error }, "dead-lettered record");
+            opts.log.warn(
+              { topic: batch.topic, partition: batch.partition, offset: p.message.offset, error: p.error },
+              "dead-lettered record",
+            );
           }
         }
         resolveOffset(chunk[chunk.length - 1]!.offset);

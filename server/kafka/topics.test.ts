@@ -18,7 +18,14 @@ const valid = {
 };
 
 function kafkaMessage(value: string | null, offset = "7"): KafkaMessage {
-  return { key: Buffer.from("client-1"), value: value === null ? null : Buffer.from(value), offset, timestamp: "0", attributes: 0, headers: {} } as KafkaMessage;
+  return {
+    key: Buffer.from("client-1"),
+    value: value === null ? null : Buffer.from(value),
+    offset,
+    timestamp: "0",
+    attributes: 0,
+    headers: {},
+  } as KafkaMessage;
 }
 
 describe("bulk message envelope v1", () => {
@@ -44,7 +51,10 @@ describe("bulk message envelope v1", () => {
 describe("decodeRecord", () => {
   it("decodes a valid record with its position", () => {
     const decoded = decodeRecord(bulkMessageV1, "bulk-topic", 2, kafkaMessage(JSON.stringify(valid)));
-    expect(decoded).toEqual({ ok: true, record: { topic: "bulk-topic", partition: 2, offset: "7", key: "client-1", value: valid } });
+    expect(decoded).toEqual({
+      ok: true,
+      record: { topic: "bulk-topic", partition: 2, offset: "7", key: "client-1", value: valid },
+    });
   });
 
   it("reports broken JSON, empty values and schema errors with the field", () => {

@@ -26,7 +26,9 @@ export async function startHealthServer(opts: {
           results[key] = await check().catch((err: Error) => ({ ok: false, detail: err.message }));
         }
         const ok = Object.values(results).every((r) => r.ok);
-        res.writeHead(ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ ok, name: opts.name, checks: results }));
+        res
+          .writeHead(ok ? 200 : 503, { "content-type": "application/json" })
+          .end(JSON.stringify({ ok, name: opts.name, checks: results }));
       } else if (req.url === "/metrics") {
         res.writeHead(200, { "content-type": registry.contentType }).end(await registry.metrics());
       } else {

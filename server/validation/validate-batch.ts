@@ -23,7 +23,13 @@ export type ValidatedMessage = {
 };
 
 export function validateMessage(m: BulkMessage, client: { defaultCountry: string }): ValidatedMessage {
-  const base = { id: m.messageId, clientId: m.clientId, campaignId: m.campaignId, sender: m.sender, category: m.category };
+  const base = {
+    id: m.messageId,
+    clientId: m.clientId,
+    campaignId: m.campaignId,
+    sender: m.sender,
+    category: m.category,
+  };
   const rendered = renderTemplate(m.template, m.variables);
   const body = rendered.ok ? rendered.body : m.template;
   const segments = Math.max(1, body.length <= 160 ? 1 : Math.ceil(body.length / 153));
@@ -90,7 +96,18 @@ export async function insertMessages(db: Db, messages: ValidatedMessage[]): Prom
           AS t(id, client_id, campaign_id, recipient, sender, body, category, segments, status, status_reason)
      ON CONFLICT (id) DO NOTHING
      RETURNING status`,
-    [cols.id, cols.clientId, cols.campaignId, cols.recipient, cols.sender, cols.body, cols.category, cols.segments, cols.status, cols.reason],
+    [
+      cols.id,
+      cols.clientId,
+      cols.campaignId,
+      cols.recipient,
+      cols.sender,
+      cols.body,
+      cols.category,
+      cols.segments,
+      cols.status,
+      cols.reason,
+    ],
   );
   const written = new Map<string, number>();
   for (const row of result.rows) written.set(row.status, (written.get(row.status) ?? 0) + 1);

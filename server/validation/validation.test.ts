@@ -20,7 +20,10 @@ describe("normalizeRecipient", () => {
 
 describe("renderTemplate", () => {
   it("fills placeholders, spaces allowed", () => {
-    expect(renderTemplate("Hi {{ name }}, code {{code}}", { name: "Ann", code: "123" })).toEqual({ ok: true, body: "Hi Ann, code 123" });
+    expect(renderTemplate("Hi {{ name }}, code {{code}}", { name: "Ann", code: "123" })).toEqual({
+      ok: true,
+      body: "Hi Ann, code 123",
+    });
   });
 
   it("reports every missing variable once", () => {
@@ -44,11 +47,22 @@ describe("validateMessage", () => {
   };
 
   it("accepts with the normalised number and rendered body", () => {
-    expect(validateMessage(base, { defaultCountry: "GB" })).toMatchObject({ status: "ACCEPTED", recipient: "+447911123456", body: "Hi Ann", reason: null });
+    expect(validateMessage(base, { defaultCountry: "GB" })).toMatchObject({
+      status: "ACCEPTED",
+      recipient: "+447911123456",
+      body: "Hi Ann",
+      reason: null,
+    });
   });
 
   it("rejects with a reason code", () => {
-    expect(validateMessage({ ...base, recipient: "1" }, { defaultCountry: "GB" })).toMatchObject({ status: "REJECTED", reason: "INVALID_NUMBER" });
-    expect(validateMessage({ ...base, variables: {} }, { defaultCountry: "GB" })).toMatchObject({ status: "REJECTED", reason: "MISSING_VARIABLE" });
+    expect(validateMessage({ ...base, recipient: "1" }, { defaultCountry: "GB" })).toMatchObject({
+      status: "REJECTED",
+      reason: "INVALID_NUMBER",
+    });
+    expect(validateMessage({ ...base, variables: {} }, { defaultCountry: "GB" })).toMatchObject({
+      status: "REJECTED",
+      reason: "MISSING_VARIABLE",
+    });
   });
 });

@@ -59,11 +59,19 @@ describe("campaign slice", () => {
     expect(view.counts).toEqual({ ACCEPTED: 3, REJECTED: 2 });
 
     const rows = await messagesOf(campaign.id);
-    expect(rows.map((r) => r.id).sort()).toEqual([1, 2, 3, 4, 5].map((row) => campaignMessageId(campaign.id, row)).sort());
+    expect(rows.map((r) => r.id).sort()).toEqual(
+      [1, 2, 3, 4, 5].map((row) => campaignMessageId(campaign.id, row)).sort(),
+    );
     const byId = new Map(rows.map((r) => [r.id, r]));
     // Local numbers are normalised to E.164 with the client's default country.
-    expect(byId.get(campaignMessageId(campaign.id, 2))).toMatchObject({ recipient: "+447911123402", status: "ACCEPTED" });
-    expect(byId.get(campaignMessageId(campaign.id, 4))).toMatchObject({ status: "REJECTED", statusReason: "INVALID_NUMBER" });
+    expect(byId.get(campaignMessageId(campaign.id, 2))).toMatchObject({
+      recipient: "+447911123402",
+      status: "ACCEPTED",
+    });
+    expect(byId.get(campaignMessageId(campaign.id, 4))).toMatchObject({
+      status: "REJECTED",
+      statusReason: "INVALID_NUMBER",
+    });
     expect(rows.every((r) => r.body === "Hello from Volley" && r.sender === "TESTCO")).toBe(true);
 
     // A campaign launches once.
@@ -81,7 +89,11 @@ describe("campaign slice", () => {
       recipients: "+447911123410\n+447911123411",
     });
     await caller.campaigns.launch({ id: campaign.id });
-    await waitFor(() => messagesOf(campaign.id), (rows) => rows.length === 2, { what: "2 messages" });
+    await waitFor(
+      () => messagesOf(campaign.id),
+      (rows) => rows.length === 2,
+      { what: "2 messages" },
+    );
 
     // The same records again, as a producer retry or a replay would send them.
     const replay: BulkMessage[] = [1, 2].map((row) => ({
@@ -97,7 +109,10 @@ describe("campaign slice", () => {
       category: "MARKETING",
       createdAt: new Date().toISOString(),
     }));
-    await deps.producer.send(topic(), replay.map((m) => ({ key: m.clientId, value: JSON.stringify(m) })));
+    await deps.producer.send(
+      topic(),
+      replay.map((m) => ({ key: m.clientId, value: JSON.stringify(m) })),
+    );
     await waitForGroupCaughtUp(deps.kafka, groupId(), topic());
 
     const rows = await messagesOf(campaign.id);
@@ -138,7 +153,11 @@ describe("campaign slice", () => {
 
     const dead = await readTopic(dlqTopic(), (records) => records.filter((r) => r.key === client.id).length >= 3);
     const mine = dead.filter((r) => r.key === client.id);
-    expect(mine.map((r) => r.value)).toEqual(["{not json", JSON.stringify({ v: 1, messageId: "x" }), JSON.stringify(unknownClient)]);
+    expect(mine.map((r) => r.value)).toEqual([
+      "{not json",
+      JSON.stringify({ v: 1, messageId: "x" }),
+      JSON.stringify(unknownClient),
+    ]);
     expect(mine[0]!.headers[DLQ_HEADERS.error]).toMatch(/^invalid JSON/);
     expect(mine[1]!.headers[DLQ_HEADERS.error]).toMatch(/^schema: /);
     expect(mine[2]!.headers[DLQ_HEADERS.error]).toContain("unknown client");
@@ -151,8 +170,12 @@ describe("campaign procedures", () => {
   it("refuses callers without a session and read-only operators", async () => {
     const client = await createTestClient(deps.api);
     const input = { clientId: client.id, name: "x", senderId: "TESTCO", template: "x", recipients: "+447911123401" };
-    await expect((await callerAs(deps.api, null)).campaigns.create(input)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
-    await expect((await callerAs(deps.api, "VIEWER")).campaigns.create(input)).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect((await callerAs(deps.api, null)).campaigns.create(input)).rejects.toMatchObject({
+      code: "UNAUTHORIZED",
+    });
+    await expect((await callerAs(deps.api, "VIEWER")).campaigns.create(input)).rejects.toMatchObject({
+      code: "FORBIDDEN",
+    });
   });
 
   it("rejects bad input field by field and unknown clients by name", async () => {
@@ -163,7 +186,13 @@ describe("campaign procedures", () => {
     expect(err).toBeInstanceOf(TRPCError);
     expect((err as TRPCError).code).toBe("BAD_REQUEST");
     await expect(
-      caller.campaigns.create({ clientId: "no-such-client", name: "n", senderId: "S", template: "x", recipients: "+447911123401" }),
+      caller.campaigns.create({
+        clientId: "no-such-client",
+        name: "n",
+        senderId: "S",
+        template: "x",
+        recipients: "+447911123401",
+      }),
     ).rejects.toMatchObject({ code: "NOT_FOUND", message: "Unknown client no-such-client" });
   });
 });

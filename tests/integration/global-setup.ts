@@ -6,7 +6,10 @@ export default function setup() {
   return async () => {
     const prefix = process.env.IT_TOPIC_PREFIX;
     if (!prefix) return;
-    const kafka = new Kafka({ brokers: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","), logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      brokers: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","),
+      logLevel: logLevel.NOTHING,
+    });
     const admin = kafka.admin();
     try {
       await admin.connect();

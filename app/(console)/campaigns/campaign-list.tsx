@@ -8,9 +8,7 @@ import { CAMPAIGN_LIST_INPUT, campaignListPaging } from "./list-options";
 
 export function CampaignList() {
   const trpc = useTRPC();
-  const query = useInfiniteQuery(
-    trpc.campaigns.list.infiniteQueryOptions(CAMPAIGN_LIST_INPUT, campaignListPaging),
-  );
+  const query = useInfiniteQuery(trpc.campaigns.list.infiniteQueryOptions(CAMPAIGN_LIST_INPUT, campaignListPaging));
   const items = query.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <div className="mt-6 overflow-hidden rounded-lg border border-slate-200 bg-white">
@@ -52,7 +50,10 @@ export function CampaignList() {
         </tbody>
       </table>
       {query.hasNextPage && (
-        <button className="w-full border-t border-slate-200 py-2 text-sm text-indigo-700 hover:bg-slate-50" onClick={() => query.fetchNextPage()}>
+        <button
+          className="w-full border-t border-slate-200 py-2 text-sm text-indigo-700 hover:bg-slate-50"
+          onClick={() => query.fetchNextPage()}
+        >
           Load more
         </button>
       )}

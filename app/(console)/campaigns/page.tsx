@@ -9,7 +9,10 @@ export default function CampaignsPage() {
     <HydrateClient>
       <div className="flex items-center justify-between">
         <h1 className="text-2xl font-semibold tracking-tight">Campaigns</h1>
-        <Link href="/campaigns/new" className="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
+        <Link
+          href="/campaigns/new"
+          className="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500"
+        >
           New campaign
         </Link>
       </div>

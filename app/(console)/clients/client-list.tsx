@@ -33,7 +33,10 @@ export function ClientList() {
                 </td>
                 <td className="px-4 py-3 text-right tabular-nums">
                   {account
-                    ? formatMoney(c.billingType === "PREPAID" ? account.balance : account.unbilledUsage, account.currency)
+                    ? formatMoney(
+                        c.billingType === "PREPAID" ? account.balance : account.unbilledUsage,
+                        account.currency,
+                      )
                     : "—"}
                 </td>
                 <td className="px-4 py-3 text-slate-600">{c.ratePlan.name}</td>

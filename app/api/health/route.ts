@@ -8,6 +8,9 @@ export async function GET() {
     await db.pool.query("select 1");
     return Response.json({ ok: true, name: "web", checks: { postgres: { ok: true } } });
   } catch (err) {
-    return Response.json({ ok: false, name: "web", checks: { postgres: { ok: false, detail: (err as Error).message } } }, { status: 503 });
+    return Response.json(
+      { ok: false, name: "web", checks: { postgres: { ok: false, detail: (err as Error).message } } },
+      { status: 503 },
+    );
   }
 }

@@ -4,7 +4,16 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { StatusBadge } from "../../../_components/status-badge";
 import { useTRPC } from "../../../_trpc/react";
 
-const STATUS_ORDER = ["QUEUED", "ACCEPTED", "SUBMITTED", "DELIVERED", "REJECTED", "UNDELIVERABLE", "EXPIRED", "FAILED"] as const;
+const STATUS_ORDER = [
+  "QUEUED",
+  "ACCEPTED",
+  "SUBMITTED",
+  "DELIVERED",
+  "REJECTED",
+  "UNDELIVERABLE",
+  "EXPIRED",
+  "FAILED",
+] as const;
 
 export function CampaignDetail({ id }: { id: string }) {
   const trpc = useTRPC();

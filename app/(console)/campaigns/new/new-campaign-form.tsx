@@ -5,7 +5,8 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { useTRPC } from "../../../_trpc/react";
 
-const input = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-indigo-500 focus:outline-none";
+const input =
+  "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-indigo-500 focus:outline-none";
 
 export function NewCampaignForm() {
   const trpc = useTRPC();
@@ -57,15 +58,29 @@ export function NewCampaignForm() {
       <div className="grid grid-cols-2 gap-4">
         <label className="block text-sm font-medium">
           Sender ID
-          <input className={input} name="senderId" list="sender-ids" value={senderId} onChange={(e) => setSenderId(e.target.value)} required />
+          <input
+            className={input}
+            name="senderId"
+            list="sender-ids"
+            value={senderId}
+            onChange={(e) => setSenderId(e.target.value)}
+            required
+          />
           <datalist id="sender-ids">
-            {client?.senderIds.map((s) => <option key={s.value} value={s.value} />)}
+            {client?.senderIds.map((s) => (
+              <option key={s.value} value={s.value} />
+            ))}
           </datalist>
           <FieldError errors={fieldErrors?.senderId} />
         </label>
         <label className="block text-sm font-medium">
           Category
-          <select className={input} name="category" value={category} onChange={(e) => setCategory(e.target.value as typeof category)}>
+          <select
+            className={input}
+            name="category"
+            value={category}
+            onChange={(e) => setCategory(e.target.value as typeof category)}
+          >
             <option value="MARKETING">Marketing</option>
             <option value="AUTHENTICATION">Authentication</option>
             <option value="AGENT_FLOW">Agent flow</option>
@@ -74,7 +89,14 @@ export function NewCampaignForm() {
       </div>
       <label className="block text-sm font-medium">
         Message
-        <textarea className={input} name="template" rows={3} value={template} onChange={(e) => setTemplate(e.target.value)} required />
+        <textarea
+          className={input}
+          name="template"
+          rows={3}
+          value={template}
+          onChange={(e) => setTemplate(e.target.value)}
+          required
+        />
         <span className="text-xs text-slate-500">{template.length} characters</span>
         <FieldError errors={fieldErrors?.template} />
       </label>
@@ -89,7 +111,9 @@ export function NewCampaignForm() {
           onChange={(e) => setRecipients(e.target.value)}
           required
         />
-        <span className="text-xs text-slate-500">{recipientCount.toLocaleString()} recipients · one per line, or separated by commas</span>
+        <span className="text-xs text-slate-500">
+          {recipientCount.toLocaleString()} recipients · one per line, or separated by commas
+        </span>
         <FieldError errors={fieldErrors?.recipients} />
       </label>
       {create.error && !fieldErrors && (
