@@ -9,6 +9,15 @@ bash scripts/setup.sh
 printf '\n\033[1m==> Seeding demo data\033[0m\n'
 node_modules/.bin/tsx prisma/seed.ts
 
+# next start runs with NODE_ENV=production, which refuses the dev session
+# secret: keep one random secret per checkout unless one is given.
+if [ -z "${SESSION_SECRET:-}" ]; then
+  secret_file=.cache/session-secret
+  [ -s "$secret_file" ] || (umask 077 && mkdir -p .cache && node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))' >"$secret_file")
+  SESSION_SECRET=$(cat "$secret_file")
+  export SESSION_SECRET
+fi
+
 port=${WEB_PORT:-3000}
 cat <<EOT
 
