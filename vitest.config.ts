@@ -41,6 +41,7 @@ export default defineConfig({
             DATABASE_URL: process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/volley_test",
             KAFKA_TOPIC_PREFIX: topicPrefix,
             KAFKA_DEFAULT_PARTITIONS: "3",
+            POLL_INTERVAL_MS: "100",
           },
         },
       },

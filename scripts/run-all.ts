@@ -17,7 +17,13 @@ const next = "node_modules/.bin/next";
 
 // Health ports follow the web port (3000 → 3101, 3102, …) so that a second
 // install (the e2e tests) runs beside a dev one without clashes.
-const WORKERS: Proc[] = [{ name: "validator", cmd: tsx, args: ["workers/validator.ts"], hasHealthPort: true }];
+const WORKERS: Proc[] = [
+  { name: "launcher", cmd: tsx, args: ["workers/launcher.ts"], hasHealthPort: true },
+  { name: "scheduler", cmd: tsx, args: ["workers/scheduler.ts"], hasHealthPort: true },
+  { name: "validator", cmd: tsx, args: ["workers/validator.ts"], hasHealthPort: true },
+  { name: "status-writer", cmd: tsx, args: ["workers/status-writer.ts"], hasHealthPort: true },
+  { name: "dead-letter-recorder", cmd: tsx, args: ["workers/dead-letter-recorder.ts"], hasHealthPort: true },
+];
 
 const procs: Proc[] = [
   { name: "web", cmd: next, args: [mode === "dev" ? "dev" : "start", "-p", String(env.WEB_PORT), "-H", "127.0.0.1"] },

@@ -62,6 +62,14 @@ export const envSchema = z.object({
   SESSION_SECRET: z.string().min(16, "must be at least 16 characters").default("dev-only-session-secret-change-me"),
   VALIDATOR_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(2_000),
   LAUNCH_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  STATUS_WRITER_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5_000),
+  UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024 * 1024),
+  // How often the launcher and scheduler look for work.
+  POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -8,6 +8,7 @@ export const dynamic = "force-dynamic";
 const NAV = [
   { href: "/campaigns", label: "Campaigns" },
   { href: "/clients", label: "Clients" },
+  { href: "/dead-letters", label: "Dead letters" },
 ];
 
 export default async function ConsoleLayout({ children }: { children: ReactNode }) {
@@ -30,7 +31,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
           ))}
         </nav>
       </aside>
-      <div className="flex-1">
+      <div className="min-w-0 flex-1">
         <header className="flex items-center justify-end gap-4 border-b border-slate-200 bg-white px-8 py-3 text-sm">
           <span className="text-slate-600">
             {session.name} · <span className="uppercase text-slate-400">{session.role}</span>

@@ -3,6 +3,8 @@ import { env as loadEnv, type Env } from "../env";
 import { createKafka, createProducer, ensureTopics, type VolleyProducer } from "../kafka/client";
 import { kafkaConfig } from "../kafka/config";
 import { createLogger } from "../logger";
+import { createRedis } from "../redis";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 
 /** What tRPC procedures and route handlers need; built once per web process. */
@@ -10,6 +12,7 @@ export type ApiDeps = {
   env: Env;
   log: Logger;
   db: Db;
+  redis: Redis;
   /** Connected on first use, so pages that never publish don't need Kafka. */
   producer: () => Promise<VolleyProducer>;
 };
@@ -17,11 +20,13 @@ export type ApiDeps = {
 export function buildApiDeps(env: Env): ApiDeps {
   const log = createLogger("web");
   const db = createDb({ url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE });
+  const redis = createRedis(env.REDIS_URL);
   let producer: Promise<VolleyProducer> | undefined;
   return {
     env,
     log,
     db,
+    redis,
     producer: () => {
       producer ??= (async () => {
         const config = kafkaConfig(env);

@@ -1,12 +1,16 @@
 import { authRouter } from "../auth/router";
 import { campaignsRouter } from "../campaigns/router";
 import { clientsRouter } from "../clients/router";
+import { optOutsRouter } from "../optouts/router";
+import { deadLettersRouter } from "../dead-letters/router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
   clients: clientsRouter,
   campaigns: campaignsRouter,
+  optOuts: optOutsRouter,
+  deadLetters: deadLettersRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,22 +1,25 @@
 import { createTRPCRouter, operatorProcedure, protectedProcedure } from "../api/trpc";
 import { campaignIdInput, createCampaignInput, listCampaignsInput } from "./schemas";
-import { createCampaign, getCampaign, launchCampaign, listCampaigns } from "./service";
+import {
+  cancelCampaign,
+  createCampaign,
+  getCampaign,
+  launchCampaign,
+  listCampaigns,
+  pauseCampaign,
+  resumeCampaign,
+} from "./service";
 
 export const campaignsRouter = createTRPCRouter({
   list: protectedProcedure.input(listCampaignsInput).query(({ ctx, input }) => listCampaigns(ctx.deps.db, input)),
-  get: protectedProcedure.input(campaignIdInput).query(({ ctx, input }) => getCampaign(ctx.deps.db, input.id)),
+  get: protectedProcedure.input(campaignIdInput).query(({ ctx, input }) => getCampaign(ctx.deps, input.id)),
   create: operatorProcedure
     .input(createCampaignInput)
-    .mutation(({ ctx, input }) => createCampaign(ctx.deps.db, input, ctx.session.operatorId)),
-  launch: operatorProcedure.input(campaignIdInput).mutation(async ({ ctx, input }) =>
-    launchCampaign(
-      {
-        db: ctx.deps.db,
-        producer: await ctx.deps.producer(),
-        topicPrefix: ctx.deps.env.KAFKA_TOPIC_PREFIX,
-        batchSize: ctx.deps.env.LAUNCH_BATCH_SIZE,
-      },
-      input.id,
+    .mutation(({ ctx, input }) =>
+      createCampaign({ db: ctx.deps.db, uploadMaxBytes: ctx.deps.env.UPLOAD_MAX_BYTES }, input, ctx.session.operatorId),
     ),
-  ),
+  launch: operatorProcedure.input(campaignIdInput).mutation(({ ctx, input }) => launchCampaign(ctx.deps, input.id)),
+  pause: operatorProcedure.input(campaignIdInput).mutation(({ ctx, input }) => pauseCampaign(ctx.deps, input.id)),
+  resume: operatorProcedure.input(campaignIdInput).mutation(({ ctx, input }) => resumeCampaign(ctx.deps, input.id)),
+  cancel: operatorProcedure.input(campaignIdInput).mutation(({ ctx, input }) => cancelCampaign(ctx.deps, input.id)),
 });

@@ -1,124 +1,135 @@
 import type { CampaignStatus, MessageStatus, Prisma } from "@prisma/client";
+import type { Redis } from "ioredis";
 import type { Db } from "../db";
 import { AppError } from "../errors";
-import type { VolleyProducer } from "../kafka/client";
-import { TOPICS, type BulkMessage } from "../kafka/topics";
-import { metrics } from "../observability/metrics";
-import { chunkBuffer, readRecipientLines, toRecipientLines } from "./recipients";
+import { createUploadFromText } from "../uploads/service";
+import { readCampaignCounts } from "./counters";
 import type { CreateCampaignInput } from "./schemas";
+import { publishCampaignState } from "./state";
+
+export type CampaignDeps = { db: Db; redis: Redis };
 
 export function campaignMessageId(campaignId: string, row: number): string {
   return `${campaignId}-${row}`;
 }
 
-export async function createCampaign(db: Db, input: CreateCampaignInput, operatorId: string | null) {
+export async function createCampaign(
+  deps: { db: Db; uploadMaxBytes: number },
+  input: CreateCampaignInput,
+  operatorId: string | null,
+) {
+  const { db } = deps;
   const client = await db.prisma.client.findUnique({ where: { id: input.clientId }, select: { id: true } });
   if (!client) throw new AppError("NOT_FOUND", `Unknown client ${input.clientId}`);
-  const { content, count } = toRecipientLines(input.recipients);
-  if (count === 0) throw new AppError("BAD_REQUEST", "The recipient list is empty");
-  return db.prisma.$transaction(async (tx) => {
-    const campaign = await tx.campaign.create({
-      data: {
-        clientId: input.clientId,
-        name: input.name,
-        senderId: input.senderId,
-        template: input.template,
-        category: input.category,
-        recipientCount: count,
-        createdById: operatorId,
-      },
-    });
-    await tx.campaignUploadChunk.createMany({
-      data: chunkBuffer(content).map((data, seq) => ({ campaignId: campaign.id, seq, data: new Uint8Array(data) })),
-    });
-    return campaign;
+  const upload =
+    input.recipients.kind === "paste"
+      ? await createUploadFromText(db, input.recipients.text, { maxBytes: deps.uploadMaxBytes, operatorId })
+      : await db.prisma.upload.findUnique({ where: { id: input.recipients.uploadId } });
+  if (!upload || ("status" in upload && upload.status !== "READY")) {
+    throw new AppError("NOT_FOUND", "That upload does not exist or was refused; upload the file again");
+  }
+  const validRows = upload.rowCount - upload.invalidRowCount;
+  return db.prisma.campaign.create({
+    data: {
+      clientId: input.clientId,
+      name: input.name,
+      senderId: input.senderId,
+      template: input.template,
+      category: input.category,
+      uploadId: upload.id,
+      recipientCount: validRows,
+      allowDefer: input.allowDefer,
+      rateLimitPerSecond: input.rateLimitPerSecond ?? null,
+      scheduledAt: input.scheduledAt ?? null,
+      createdById: operatorId,
+    },
   });
 }
 
 /**
- * Moves a DRAFT campaign to RUNNING and publishes one message per recipient
- * to bulk-topic, in batches, streaming the stored list. Message ids are
- * deterministic, so publishing a row twice creates no second message.
+ * Moves a campaign between states when it is in one of `from`; the state is
+ * published to Redis so that every stage sees it within a second or two.
  */
-export async function launchCampaign(
-  deps: { db: Db; producer: VolleyProducer; topicPrefix: string; batchSize: number },
-  campaignId: string,
-): Promise<{ published: number }> {
-  const { db } = deps;
-  const claimed = await db.prisma.campaign.updateMany({
-    where: { id: campaignId, status: { in: ["DRAFT", "SCHEDULED"] } },
-    data: { status: "RUNNING", startedAt: new Date() },
+async function transition(
+  deps: CampaignDeps,
+  id: string,
+  from: CampaignStatus[],
+  to: CampaignStatus,
+  data: Prisma.CampaignUpdateManyMutationInput = {},
+) {
+  const updated = await deps.db.prisma.campaign.updateMany({
+    where: { id, status: { in: from } },
+    data: { ...data, status: to },
   });
-  if (claimed.count === 0) {
-    const existing = await db.prisma.campaign.findUnique({ where: { id: campaignId }, select: { status: true } });
+  if (updated.count === 0) {
+    const existing = await deps.db.prisma.campaign.findUnique({ where: { id }, select: { status: true } });
     if (!existing) throw new AppError("NOT_FOUND", "Campaign not found");
     throw new AppError(
       "CONFLICT",
-      `Campaign is ${existing.status.toLowerCase()}, only drafts and scheduled campaigns can be launched`,
+      `Campaign is ${existing.status.toLowerCase()}: it cannot become ${to.toLowerCase()}`,
     );
   }
-  const campaign = await db.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } });
-  const topic = deps.topicPrefix + TOPICS.bulk.name;
-  const createdAt = new Date().toISOString();
-  let batch: BulkMessage[] = [];
-  let published = 0;
-  const flush = async () => {
-    await deps.producer.send(
-      topic,
-      // Keyed by client so one client's traffic keeps its order downstream.
-      batch.map((m) => ({ key: m.clientId, value: JSON.stringify(m) })),
-    );
-    published += batch.length;
-    metrics.messagesPublished.inc(batch.length);
-    batch = [];
-  };
-  try {
-    for await (const [row, recipient] of readRecipientLines(db.pool, campaignId)) {
-      batch.push({
-        v: 1,
-        messageId: campaignMessageId(campaignId, row),
-        clientId: campaign.clientId,
-        campaignId,
-        row,
-        recipient,
-        sender: campaign.senderId,
-        template: campaign.template,
-        variables: {},
-        category: campaign.category,
-        createdAt,
-      });
-      if (batch.length >= deps.batchSize) await flush();
-    }
-    if (batch.length > 0) await flush();
-  } catch (err) {
-    // Back to DRAFT so it can be launched again; ids are deterministic, so
-    // what was already published is not duplicated by the second launch.
-    await db.prisma.campaign.updateMany({
-      where: { id: campaignId, status: "RUNNING" },
-      data: { status: "DRAFT", startedAt: null },
-    });
-    throw err;
-  }
-  return { published };
+  await publishCampaignState(deps.redis, id, to);
+  return deps.db.prisma.campaign.findUniqueOrThrow({ where: { id } });
+}
+
+/**
+ * Starts a draft: RUNNING now, or SCHEDULED when its start time is ahead
+ * (the scheduler starts it then). The launcher worker publishes the
+ * recipients; this only changes state.
+ */
+export async function launchCampaign(deps: CampaignDeps, id: string, now = new Date()) {
+  const campaign = await deps.db.prisma.campaign.findUnique({ where: { id }, select: { scheduledAt: true } });
+  if (!campaign) throw new AppError("NOT_FOUND", "Campaign not found");
+  if (campaign.scheduledAt && campaign.scheduledAt > now) return transition(deps, id, ["DRAFT"], "SCHEDULED");
+  return transition(deps, id, ["DRAFT"], "RUNNING", { startedAt: now });
+}
+
+export async function startDueCampaigns(deps: CampaignDeps, now = new Date()): Promise<string[]> {
+  const { rows } = await deps.db.pool.query<{ id: string }>(
+    `UPDATE campaigns SET status = 'RUNNING', started_at = $1, updated_at = $1
+     WHERE status = 'SCHEDULED' AND scheduled_at <= $1 RETURNING id`,
+    [now],
+  );
+  for (const row of rows) await publishCampaignState(deps.redis, row.id, "RUNNING");
+  return rows.map((r) => r.id);
+}
+
+export function pauseCampaign(deps: CampaignDeps, id: string) {
+  return transition(deps, id, ["RUNNING"], "PAUSED");
+}
+
+export async function resumeCampaign(deps: CampaignDeps, id: string) {
+  const campaign = await transition(deps, id, ["PAUSED"], "RUNNING");
+  // Messages parked while paused go back to the validator.
+  await deps.db.pool.query(
+    "UPDATE deferred_messages SET release_at = now() WHERE campaign_id = $1 AND release_at IS NULL",
+    [id],
+  );
+  return campaign;
+}
+
+export async function cancelCampaign(deps: CampaignDeps, id: string) {
+  const campaign = await transition(deps, id, ["DRAFT", "SCHEDULED", "RUNNING", "PAUSED"], "CANCELLED", {
+    completedAt: new Date(),
+  });
+  // Everything still waiting is released now, and the validator marks it CANCELLED.
+  await deps.db.pool.query("UPDATE deferred_messages SET release_at = now() WHERE campaign_id = $1", [id]);
+  return campaign;
 }
 
 export type CampaignCounts = Partial<Record<MessageStatus, number>>;
 
-export async function countMessagesByStatus(db: Db, campaignId: string): Promise<CampaignCounts> {
-  const { rows } = await db.pool.query<{ status: MessageStatus; n: string }>(
-    "SELECT status, count(*)::text AS n FROM messages WHERE campaign_id = $1 GROUP BY status",
-    [campaignId],
-  );
-  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-}
-
-export async function getCampaign(db: Db, id: string) {
-  const campaign = await db.prisma.campaign.findUnique({
+export async function getCampaign(deps: CampaignDeps, id: string) {
+  const campaign = await deps.db.prisma.campaign.findUnique({
     where: { id },
-    include: { client: { select: { id: true, name: true, billingType: true } } },
+    include: {
+      client: { select: { id: true, name: true, billingType: true } },
+      upload: { select: { fileName: true, rowCount: true, invalidRowCount: true, rowErrors: true } },
+    },
   });
   if (!campaign) throw new AppError("NOT_FOUND", "Campaign not found");
-  const counts = await countMessagesByStatus(db, id);
+  const counts = await readCampaignCounts(deps, id);
   const processed = Object.values(counts).reduce((a, b) => a + b, 0);
   return { ...campaign, counts, processed };
 }

@@ -154,3 +154,91 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
     },
   };
 }
+
+/** A record as it sits on the topic, undecoded: for stages that keep the bytes as they are. */
+export type RawRecord = {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Header values as UTF-8 text; a header sent more than once keeps every value. */
+  headers: Record<string, string | string[]>;
+  /** The record's timestamp (ms since the epoch, as text). */
+  timestamp: string;
+};
+
+export type RawBatchConsumerOptions = {
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  log: Logger;
+  maxBatchSize: number;
+  partitionsConsumedConcurrently?: number;
+  fromBeginning?: boolean;
+  /** Throws on failure: the chunk is redelivered, so it must be idempotent. */
+  handle: (records: RawRecord[]) => Promise<void>;
+};
+
+function rawHeaders(headers: KafkaMessage["headers"]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.map((v) => v.toString()) : value.toString();
+  }
+  return out;
+}
+
+/**
+ * Consumes several topics in batches without decoding them. As with
+ * startBatchConsumer, offsets are resolved and committed only after `handle`
+ * has returned; there is no dead-letter path (nothing here can be malformed).
+ */
+export async function startRawBatchConsumer(opts: RawBatchConsumerOptions): Promise<RunningConsumer> {
+  const consumer = opts.kafka.consumer({
+    groupId: opts.groupId,
+    allowAutoTopicCreation: false,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });
+
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    autoCommit: true,
+    partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+      const consumed = metrics.recordsConsumed.labels(opts.groupId, batch.topic);
+      const batchSeconds = metrics.batchSeconds.labels(opts.groupId, batch.topic);
+      for (let i = 0; i < batch.messages.length; i += opts.maxBatchSize) {
+        if (!isRunning() || isStale()) return;
+        const chunk = batch.messages.slice(i, i + opts.maxBatchSize);
+        const stopTimer = batchSeconds.startTimer();
+        await opts.handle(
+          chunk.map((message) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+            key: message.key ?? null,
+            value: message.value ?? null,
+            headers: rawHeaders(message.headers),
+            timestamp: message.timestamp,
+          })),
+        );
+        resolveOffset(chunk[chunk.length - 1]!.offset);
+        await commitOffsetsIfNecessary();
+        await heartbeat();
+        consumed.inc(chunk.length);
+        stopTimer();
+      }
+    },
+  });
+
+  return {
+    async stop() {
+      await consumer.disconnect();
+    },
+  };
+}

@@ -21,8 +21,76 @@ export const bulkMessageV1 = z.object({
   variables: z.record(z.string(), z.string()).default({}),
   category: messageCategory,
   createdAt: z.iso.datetime(),
+  // Added after v1 shipped (optional, so records in flight stay readable):
+  // marketing that falls in quiet hours waits (true) or is rejected (false).
+  allowDefer: z.boolean().optional(),
 });
 export type BulkMessage = z.infer<typeof bulkMessageV1>;
+
+export const messageEncoding = z.enum(["GSM7", "UCS2"]);
+
+/**
+ * A validated message on its billing lane (prepaid-*, postpaid*), keyed by
+ * account so one account's messages stay in order on one partition.
+ */
+export const routedMessageV1 = z.object({
+  v: z.literal(1),
+  messageId: z.string().min(1).max(200),
+  clientId: z.string().min(1),
+  accountId: z.string().min(1),
+  campaignId: z.string().min(1).nullable(),
+  billingType: z.enum(["PREPAID", "POSTPAID"]),
+  category: messageCategory,
+  recipient: z.string().regex(/^\+[1-9]\d{6,14}$/, "must be E.164"),
+  sender: z.string().min(1).max(20),
+  body: z.string(),
+  encoding: messageEncoding,
+  segments: z.number().int().min(1),
+  createdAt: z.iso.datetime(),
+});
+export type RoutedMessage = z.infer<typeof routedMessageV1>;
+
+export const messageStatus = z.enum([
+  "QUEUED",
+  "DEFERRED",
+  "ACCEPTED",
+  "SUBMITTED",
+  "DELIVERED",
+  "UNDELIVERABLE",
+  "EXPIRED",
+  "REJECTED",
+  "FAILED",
+  "CANCELLED",
+]);
+export type MessageStatusValue = z.infer<typeof messageStatus>;
+
+/**
+ * A status transition emitted by any stage. The first event of a message
+ * carries its content so the status writer can create the row.
+ */
+export const messageStatusV1 = z.object({
+  v: z.literal(1),
+  messageId: z.string().min(1).max(200),
+  status: messageStatus,
+  // Machine-readable reason code (INVALID_NUMBER, OPTED_OUT, …); null when none.
+  reason: z.string().max(100).nullable().default(null),
+  stage: z.string().min(1).max(50),
+  at: z.iso.datetime(),
+  providerMessageId: z.string().max(100).optional(),
+  content: z
+    .object({
+      clientId: z.string().min(1),
+      campaignId: z.string().min(1).nullable(),
+      recipient: z.string().min(1).max(64),
+      sender: z.string().min(1).max(20),
+      body: z.string(),
+      category: messageCategory,
+      encoding: messageEncoding.nullable(),
+      segments: z.number().int().min(0),
+    })
+    .optional(),
+});
+export type MessageStatusEvent = z.infer<typeof messageStatusV1>;
 
 type TopicSpec = {
   /** Base name; the deployed name gets KAFKA_TOPIC_PREFIX in front. */
@@ -31,17 +99,23 @@ type TopicSpec = {
   dlq?: string;
 };
 
+// Every consumed topic has its stage's dead-letter topic beside it.
 export const TOPICS = {
   bulk: { name: "bulk-topic", dlq: "bulk-topic-dlq" },
-  prepaidLowBulk: { name: "prepaid-low-bulk" },
-  prepaidHigh: { name: "prepaid-high" },
-  postpaid: { name: "postpaid" },
-  postpaidHigh: { name: "postpaid-high" },
-  usageCdrLow: { name: "usage-cdr-low" },
-  usageCdrHigh: { name: "usage-cdr-high" },
-  usageCdrPostpaid: { name: "usage-cdr-postpaid" },
-  messageStatus: { name: "message-status" },
+  prepaidLowBulk: { name: "prepaid-low-bulk", dlq: "prepaid-low-bulk-dlq" },
+  prepaidHigh: { name: "prepaid-high", dlq: "prepaid-high-dlq" },
+  postpaid: { name: "postpaid", dlq: "postpaid-dlq" },
+  postpaidHigh: { name: "postpaid-high", dlq: "postpaid-high-dlq" },
+  usageCdrLow: { name: "usage-cdr-low", dlq: "usage-cdr-low-dlq" },
+  usageCdrHigh: { name: "usage-cdr-high", dlq: "usage-cdr-high-dlq" },
+  usageCdrPostpaid: { name: "usage-cdr-postpaid", dlq: "usage-cdr-postpaid-dlq" },
+  messageStatus: { name: "message-status", dlq: "message-status-dlq" },
 } as const satisfies Record<string, TopicSpec>;
+
+/** Every dead-letter topic (base names), for the recorder and the console. */
+export function deadLetterTopics(): string[] {
+  return Object.values(TOPICS as Record<string, TopicSpec>).flatMap((t) => (t.dlq ? [t.dlq] : []));
+}
 
 export type TopicKey = keyof typeof TOPICS;
 
@@ -69,3 +143,7 @@ export const DLQ_HEADERS = {
   consumerGroup: "volley-dlq-group",
   at: "volley-dlq-at",
 } as const;
+
+// Set on a record an operator replayed from the dead letters: the id of the
+// dead_letters row it came from, so a record that fails again can be traced.
+export const REPLAY_HEADER = "volley-replay-of";

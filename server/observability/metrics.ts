@@ -30,6 +30,17 @@ export const metrics = {
     labelNames: ["status"],
     registers: [registry],
   }),
+  validatorOutcomes: new Counter({
+    name: "volley_validator_outcomes_total",
+    help: "Messages validated, by resulting status and reason code",
+    labelNames: ["status", "reason"],
+    registers: [registry],
+  }),
+  statusesWritten: new Counter({
+    name: "volley_statuses_written_total",
+    help: "Message rows created or moved forward by the status writer",
+    registers: [registry],
+  }),
   messagesPublished: new Counter({
     name: "volley_messages_published_total",
     help: "Messages published to bulk-topic by campaign launches",

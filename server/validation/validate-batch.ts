@@ -1,116 +1,119 @@
+import type { Redis } from "ioredis";
+import { loadClientProfiles } from "../clients/profile";
+import { campaignStates } from "../campaigns/state";
 import type { Db } from "../db";
+import type { VolleyProducer } from "../kafka/client";
 import type { ConsumedRecord, Rejected } from "../kafka/consumer";
-import type { BulkMessage } from "../kafka/topics";
+import { TOPICS, type BulkMessage, type MessageStatusEvent, type RoutedMessage, type TopicKey } from "../kafka/topics";
 import { metrics } from "../observability/metrics";
-import { normalizeRecipient } from "./phone";
-import { renderTemplate } from "./template";
+import { findOptedOut } from "../optouts/store";
+import { decide, precheck, type Decision } from "./decide";
+import { findDuplicates } from "./dedupe";
 
-// First slice of the validator: checks the number and the template and
-// writes each message with its status. The full stage (enrichment cache,
-// opt-outs, routing to billing lanes) replaces this in the pipeline work.
+export type ValidatorDeps = { db: Db; redis: Redis; producer: VolleyProducer; topicPrefix: string };
 
-export type ValidatedMessage = {
-  id: string;
-  clientId: string;
-  campaignId: string | null;
-  recipient: string;
-  sender: string;
-  body: string;
-  category: BulkMessage["category"];
-  segments: number;
-  status: "ACCEPTED" | "REJECTED";
-  reason: string | null;
-};
+/**
+ * Validates a consumed batch with a handful of round trips for the whole
+ * batch (profiles, campaign states, opt-outs, duplicates), then applies the
+ * outcomes: deferred rows, status events, routed messages — in that order,
+ * so a message's first status is on message-status before any later stage
+ * can report on it. Every effect is idempotent, so a redelivered batch
+ * changes nothing.
+ */
+export async function validateBatch(
+  deps: ValidatorDeps,
+  records: ConsumedRecord<BulkMessage>[],
+  now = new Date(),
+): Promise<Rejected<BulkMessage>[]> {
+  const messages = records.map((r) => r.value);
+  const [profiles, states] = await Promise.all([
+    loadClientProfiles(deps.redis, deps.db.pool, unique(messages.map((m) => m.clientId))),
+    campaignStates(deps.redis, deps.db.pool, unique(messages.flatMap((m) => (m.campaignId ? [m.campaignId] : [])))),
+  ]);
 
-export function validateMessage(m: BulkMessage, client: { defaultCountry: string }): ValidatedMessage {
-  const base = {
-    id: m.messageId,
-    clientId: m.clientId,
-    campaignId: m.campaignId,
-    sender: m.sender,
-    category: m.category,
-  };
-  const rendered = renderTemplate(m.template, m.variables);
-  const body = rendered.ok ? rendered.body : m.template;
-  const segments = Math.max(1, body.length <= 160 ? 1 : Math.ceil(body.length / 153));
-  const phone = normalizeRecipient(m.recipient, client.defaultCountry);
-  if (!phone.ok) return { ...base, recipient: m.recipient, body, segments, status: "REJECTED", reason: phone.reason };
-  if (!rendered.ok) {
-    return { ...base, recipient: phone.e164, body, segments, status: "REJECTED", reason: "MISSING_VARIABLE" };
+  const decisions = new Array<Decision>(messages.length);
+  const pending: { index: number; e164: string }[] = [];
+  messages.forEach((m, index) => {
+    const first = precheck(
+      m,
+      { profile: profiles.get(m.clientId), campaignStatus: m.campaignId ? states.get(m.campaignId) : undefined },
+      now,
+    );
+    if (first.kind === "done") decisions[index] = first.decision;
+    else pending.push({ index, e164: first.e164 });
+  });
+
+  const optedOut = new Map<string, Set<string>>();
+  for (const clientId of unique(pending.map((p) => messages[p.index]!.clientId))) {
+    const numbers = unique(pending.filter((p) => messages[p.index]!.clientId === clientId).map((p) => p.e164));
+    optedOut.set(clientId, await findOptedOut(deps.db, deps.redis, clientId, numbers));
   }
-  return { ...base, recipient: phone.e164, body, segments, status: "ACCEPTED", reason: null };
-}
-
-/** Validates a consumed batch and writes every message in one statement. */
-export async function validateBatch(db: Db, records: ConsumedRecord<BulkMessage>[]): Promise<Rejected<BulkMessage>[]> {
-  const clientIds = [...new Set(records.map((r) => r.value.clientId))];
-  const { rows } = await db.pool.query<{ id: string; default_country: string }>(
-    "SELECT id, default_country FROM clients WHERE id = ANY($1::text[])",
-    [clientIds],
+  const duplicates = await findDuplicates(
+    deps.redis,
+    pending
+      .filter((p) => messages[p.index]!.campaignId && !optedOut.get(messages[p.index]!.clientId)!.has(p.e164))
+      .map((p) => ({
+        campaignId: messages[p.index]!.campaignId!,
+        recipient: p.e164,
+        messageId: messages[p.index]!.messageId,
+      })),
   );
-  const clients = new Map(rows.map((r) => [r.id, { defaultCountry: r.default_country }]));
-  const rejected: Rejected<BulkMessage>[] = [];
-  const validated: ValidatedMessage[] = [];
-  for (const record of records) {
-    const client = clients.get(record.value.clientId);
-    if (!client) rejected.push({ record, error: `unknown client ${record.value.clientId}` });
-    else validated.push(validateMessage(record.value, client));
+  for (const { index, e164 } of pending) {
+    const m = messages[index]!;
+    decisions[index] = decide(
+      m,
+      profiles.get(m.clientId)!,
+      e164,
+      { isOptedOut: optedOut.get(m.clientId)!.has(e164), isDuplicate: duplicates.has(m.messageId) },
+      now,
+    );
   }
-  await insertMessages(db, validated);
-  return rejected;
+
+  const deadLetters: Rejected<BulkMessage>[] = [];
+  const statuses: MessageStatusEvent[] = [];
+  const deferred: { message: BulkMessage; releaseAt: Date | null; reason: string }[] = [];
+  const routed = new Map<TopicKey, RoutedMessage[]>();
+  decisions.forEach((d, i) => {
+    if (d.kind === "dead-letter") return deadLetters.push({ record: records[i]!, error: d.error });
+    statuses.push(d.status);
+    if (d.kind === "defer")
+      deferred.push({ message: messages[i]!, releaseAt: d.releaseAt, reason: d.status.reason ?? "" });
+    if (d.kind === "route") routed.set(d.topic, [...(routed.get(d.topic) ?? []), d.routed]);
+  });
+
+  await insertDeferred(deps.db, deferred);
+  await deps.producer.send(
+    deps.topicPrefix + TOPICS.messageStatus.name,
+    statuses.map((s) => ({ key: s.messageId, value: JSON.stringify(s) })),
+  );
+  await Promise.all(
+    [...routed].map(([topic, list]) =>
+      deps.producer.send(
+        deps.topicPrefix + TOPICS[topic].name,
+        list.map((r) => ({ key: r.accountId, value: JSON.stringify(r) })),
+      ),
+    ),
+  );
+  for (const s of statuses) metrics.validatorOutcomes.labels(s.status, s.reason ?? "").inc();
+  return deadLetters;
 }
 
-/** Multi-row insert through unnest arrays; a redelivered message inserts nothing. */
-export async function insertMessages(db: Db, messages: ValidatedMessage[]): Promise<number> {
-  if (messages.length === 0) return 0;
-  const cols = {
-    id: [] as string[],
-    clientId: [] as string[],
-    campaignId: [] as (string | null)[],
-    recipient: [] as string[],
-    sender: [] as string[],
-    body: [] as string[],
-    category: [] as string[],
-    segments: [] as number[],
-    status: [] as string[],
-    reason: [] as (string | null)[],
-  };
-  for (const m of messages) {
-    cols.id.push(m.id);
-    cols.clientId.push(m.clientId);
-    cols.campaignId.push(m.campaignId);
-    cols.recipient.push(m.recipient);
-    cols.sender.push(m.sender);
-    cols.body.push(m.body);
-    cols.category.push(m.category);
-    cols.segments.push(m.segments);
-    cols.status.push(m.status);
-    cols.reason.push(m.reason);
-  }
-  const result = await db.pool.query<{ status: string }>(
-    `INSERT INTO messages (id, client_id, campaign_id, recipient, sender, body, category, segments, status, status_reason, final_at)
-     SELECT id, client_id, campaign_id, recipient, sender, body, category, segments, status,
-            status_reason, CASE WHEN status = 'REJECTED' THEN now() END
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                 $7::"MessageCategory"[], $8::int[], $9::"MessageStatus"[], $10::text[])
-          AS t(id, client_id, campaign_id, recipient, sender, body, category, segments, status, status_reason)
-     ON CONFLICT (id) DO NOTHING
-     RETURNING status`,
+async function insertDeferred(db: Db, rows: { message: BulkMessage; releaseAt: Date | null; reason: string }[]) {
+  if (rows.length === 0) return;
+  await db.pool.query(
+    `INSERT INTO deferred_messages (message_id, campaign_id, release_at, reason, payload)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::jsonb[])
+     ON CONFLICT (message_id) DO UPDATE SET release_at = EXCLUDED.release_at, reason = EXCLUDED.reason`,
     [
-      cols.id,
-      cols.clientId,
-      cols.campaignId,
-      cols.recipient,
-      cols.sender,
-      cols.body,
-      cols.category,
-      cols.segments,
-      cols.status,
-      cols.reason,
+      rows.map((r) => r.message.messageId),
+      rows.map((r) => r.message.campaignId),
+      rows.map((r) => r.releaseAt),
+      rows.map((r) => r.reason),
+      rows.map((r) => JSON.stringify(r.message)),
     ],
   );
-  const written = new Map<string, number>();
-  for (const row of result.rows) written.set(row.status, (written.get(row.status) ?? 0) + 1);
-  for (const [status, n] of written) metrics.messagesWritten.labels(status).inc(n);
-  return result.rowCount ?? 0;
+}
+
+function unique<T>(values: T[]): T[] {
+  return [...new Set(values)];
 }

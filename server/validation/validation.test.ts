@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { BulkMessage } from "../kafka/topics";
 import { normalizeRecipient } from "./phone";
 import { renderTemplate } from "./template";
-import { validateMessage } from "./validate-batch";
 
 describe("normalizeRecipient", () => {
   it("normalises international and local numbers to E.164", () => {
@@ -31,38 +29,9 @@ describe("renderTemplate", () => {
   });
 });
 
-describe("validateMessage", () => {
-  const base: BulkMessage = {
-    v: 1,
-    messageId: "c-1",
-    clientId: "cl",
-    campaignId: "c",
-    row: 1,
-    recipient: "07911 123456",
-    sender: "ACME",
-    template: "Hi {{name}}",
-    variables: { name: "Ann" },
-    category: "MARKETING",
-    createdAt: "2026-11-24T10:00:00.000Z",
-  };
-
-  it("accepts with the normalised number and rendered body", () => {
-    expect(validateMessage(base, { defaultCountry: "GB" })).toMatchObject({
-      status: "ACCEPTED",
-      recipient: "+447911123456",
-      body: "Hi Ann",
-      reason: null,
-    });
-  });
-
-  it("rejects with a reason code", () => {
-    expect(validateMessage({ ...base, recipient: "1" }, { defaultCountry: "GB" })).toMatchObject({
-      status: "REJECTED",
-      reason: "INVALID_NUMBER",
-    });
-    expect(validateMessage({ ...base, variables: {} }, { defaultCountry: "GB" })).toMatchObject({
-      status: "REJECTED",
-      reason: "MISSING_VARIABLE",
-    });
+describe("mobile check", () => {
+  it("refuses fixed lines and accepts mobiles", () => {
+    expect(normalizeRecipient("+44 20 7946 0000", "GB")).toEqual({ ok: false, reason: "NOT_MOBILE" });
+    expect(normalizeRecipient("+33 6 12 34 56 78", "GB")).toEqual({ ok: true, e164: "+33612345678" });
   });
 });

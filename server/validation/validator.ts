@@ -4,7 +4,7 @@ import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { validateBatch } from "./validate-batch";
 
 /** The validator stage: consumes bulk-topic in batches (one consumer group). */
-export async function startValidator({ env, log, db, kafka, producer }: WorkerDeps): Promise<StartedWorker> {
+export async function startValidator({ env, log, db, redis, kafka, producer }: WorkerDeps): Promise<StartedWorker> {
   const consumer = await startBatchConsumer({
     kafka,
     producer,
@@ -15,7 +15,7 @@ export async function startValidator({ env, log, db, kafka, producer }: WorkerDe
     schema: bulkMessageV1,
     maxBatchSize: env.VALIDATOR_BATCH_SIZE,
     partitionsConsumedConcurrently: 3,
-    handle: (records) => validateBatch(db, records),
+    handle: (records) => validateBatch({ db, redis, producer, topicPrefix: env.KAFKA_TOPIC_PREFIX }, records),
   });
   return { stop: () => consumer.stop() };
 }

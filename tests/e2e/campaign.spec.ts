@@ -13,10 +13,10 @@ test("create and launch a campaign, counts update live", async ({ page }) => {
 
   await page.getByRole("link", { name: "New campaign" }).click();
   const name = `E2E launch ${Date.now()}`;
-  await page.getByLabel("Client").selectOption({ label: "Acme Retail (prepaid)" });
+  await page.getByLabel("Client", { exact: true }).selectOption({ label: "Acme Retail (prepaid)" });
   await page.getByLabel("Campaign name").fill(name);
   await page.getByLabel("Sender ID").fill("ACME");
-  await page.getByLabel("Message").fill("Spring sale: 20% off everything this weekend.");
+  await page.getByLabel("Message", { exact: true }).fill("Spring sale: 20% off everything this weekend.");
   const valid = ["+447911123401", "+447911123402", "07911 123403", "+447911123404", "+447911123405"];
   await page.getByLabel("Recipients").fill([...valid, "12345"].join("\n"));
   await expect(page.getByText("6 recipients")).toBeVisible();

@@ -9,7 +9,24 @@ import { createKafka, createProducer, ensureTopics } from "@/server/kafka/client
 import { kafkaConfig } from "@/server/kafka/config";
 import { createLogger } from "@/server/logger";
 import { createRedis } from "@/server/redis";
-import type { WorkerDeps } from "@/server/worker/run-worker";
+import type { StartedWorker, WorkerDeps } from "@/server/worker/run-worker";
+import { startLauncher, startScheduler } from "@/server/campaigns/workers";
+import { startStatusWriter } from "@/server/messages/status-writer-worker";
+import { startValidator } from "@/server/validation/validator";
+
+export type Stage = "launcher" | "scheduler" | "validator" | "status-writer";
+const STAGES: Record<Stage, (deps: WorkerDeps) => Promise<StartedWorker>> = {
+  launcher: startLauncher,
+  scheduler: startScheduler,
+  validator: startValidator,
+  "status-writer": startStatusWriter,
+};
+
+/** Starts pipeline stages in this process, as their worker processes would. */
+export async function startStages(deps: WorkerDeps, stages: Stage[] = Object.keys(STAGES) as Stage[]) {
+  const started = await Promise.all(stages.map((s) => STAGES[s](deps)));
+  return { stop: () => Promise.all(started.map((w) => w.stop())).then(() => undefined) };
+}
 
 /** Real clients against the test database, Redis and this run's topics. */
 export async function createTestDeps(): Promise<WorkerDeps & { api: ApiDeps; close(): Promise<void> }> {
@@ -21,7 +38,7 @@ export async function createTestDeps(): Promise<WorkerDeps & { api: ApiDeps; clo
   const kafka = createKafka(config, log);
   await ensureTopics(kafka, config);
   const producer = await createProducer(kafka);
-  const api: ApiDeps = { env: e, log, db, producer: async () => producer };
+  const api: ApiDeps = { env: e, log, db, redis, producer: async () => producer };
   return {
     env: e,
     log,
@@ -49,7 +66,12 @@ export async function callerAs(api: ApiDeps, role: Session["role"] | null) {
 
 export async function createTestClient(
   api: ApiDeps,
-  opts: { billingType?: "PREPAID" | "POSTPAID"; defaultCountry?: string; balance?: bigint } = {},
+  opts: {
+    billingType?: "PREPAID" | "POSTPAID";
+    defaultCountry?: string;
+    balance?: bigint;
+    quietHours?: { start: string; end: string };
+  } = {},
 ) {
   const suffix = randomUUID().slice(0, 8);
   const plan = await api.db.prisma.ratePlan.create({ data: { name: `plan-${suffix}`, defaultPricePerSegment: 2n } });
@@ -58,6 +80,9 @@ export async function createTestClient(
       name: `client-${suffix}`,
       billingType: opts.billingType ?? "PREPAID",
       defaultCountry: opts.defaultCountry ?? "GB",
+      timezone: "UTC",
+      quietHoursStart: opts.quietHours?.start ?? null,
+      quietHoursEnd: opts.quietHours?.end ?? null,
       ratePlanId: plan.id,
       accounts: { create: [{ balance: opts.balance ?? 100_000n }] },
       senderIds: { create: [{ value: "TESTCO" }] },
@@ -107,5 +132,34 @@ export async function waitForGroupCaughtUp(
     );
   } finally {
     await admin.disconnect();
+  }
+}
+
+export type RawRecord = { key: string | null; value: string; headers: Record<string, string> };
+
+/** Reads a topic from the beginning with a fresh group until `done` holds. */
+export async function readTopic(
+  kafka: Kafka,
+  name: string,
+  done: (records: RawRecord[]) => boolean,
+): Promise<RawRecord[]> {
+  const consumer = kafka.consumer({ groupId: `reader-${Date.now()}-${Math.random()}` });
+  const records: RawRecord[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic: name, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      records.push({
+        key: message.key?.toString() ?? null,
+        value: message.value?.toString() ?? "",
+        headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+      });
+    },
+  });
+  try {
+    await waitFor(async () => records, done, { what: `records on ${name}` });
+    return records;
+  } finally {
+    await consumer.disconnect();
   }
 }

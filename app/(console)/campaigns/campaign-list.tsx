@@ -2,6 +2,7 @@
 
 import { useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { formatDateTime } from "../../_components/format";
 import { StatusBadge } from "../../_components/status-badge";
 import { useTRPC } from "../../_trpc/react";
 import { CAMPAIGN_LIST_INPUT, campaignListPaging } from "./list-options";
@@ -37,7 +38,7 @@ export function CampaignList() {
               <td className="px-4 py-3">
                 <StatusBadge status={c.status} />
               </td>
-              <td className="px-4 py-3 text-slate-500">{c.createdAt.toLocaleString()}</td>
+              <td className="px-4 py-3 text-slate-500">{formatDateTime(c.createdAt)}</td>
             </tr>
           ))}
           {items.length === 0 && !query.isLoading && (

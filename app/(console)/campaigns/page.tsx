@@ -3,8 +3,8 @@ import { HydrateClient, prefetch, trpc } from "../../_trpc/server";
 import { CampaignList } from "./campaign-list";
 import { CAMPAIGN_LIST_INPUT, campaignListPaging } from "./list-options";
 
-export default function CampaignsPage() {
-  prefetch(trpc.campaigns.list.infiniteQueryOptions(CAMPAIGN_LIST_INPUT, campaignListPaging));
+export default async function CampaignsPage() {
+  await prefetch(trpc.campaigns.list.infiniteQueryOptions(CAMPAIGN_LIST_INPUT, campaignListPaging));
   return (
     <HydrateClient>
       <div className="flex items-center justify-between">

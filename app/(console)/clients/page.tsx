@@ -1,8 +1,8 @@
 import { HydrateClient, prefetch, trpc } from "../../_trpc/server";
 import { ClientList } from "./client-list";
 
-export default function ClientsPage() {
-  prefetch(trpc.clients.list.queryOptions());
+export default async function ClientsPage() {
+  await prefetch(trpc.clients.list.queryOptions());
   return (
     <HydrateClient>
       <h1 className="text-2xl font-semibold tracking-tight">Clients</h1>

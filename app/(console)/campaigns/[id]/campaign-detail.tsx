@@ -1,6 +1,7 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { RowError } from "@/server/uploads/service";
 import { StatusBadge } from "../../../_components/status-badge";
 import { useTRPC } from "../../../_trpc/react";
 
@@ -9,11 +10,23 @@ const STATUS_ORDER = [
   "ACCEPTED",
   "SUBMITTED",
   "DELIVERED",
+  "DEFERRED",
   "REJECTED",
   "UNDELIVERABLE",
   "EXPIRED",
   "FAILED",
+  "CANCELLED",
 ] as const;
+
+/** Statuses in which counts or state still change without anyone clicking. */
+const LIVE_STATUSES = new Set(["RUNNING", "PAUSED", "SCHEDULED"]);
+
+const primaryButton =
+  "rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50";
+const secondaryButton =
+  "rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-semibold text-slate-700 hover:bg-slate-50 disabled:opacity-50";
+const dangerButton =
+  "rounded-md border border-rose-300 bg-white px-4 py-2 text-sm font-semibold text-rose-700 hover:bg-rose-50 disabled:opacity-50";
 
 export function CampaignDetail({ id }: { id: string }) {
   const trpc = useTRPC();
@@ -21,23 +34,28 @@ export function CampaignDetail({ id }: { id: string }) {
   const campaign = useQuery(
     trpc.campaigns.get.queryOptions(
       { id },
-      // Live counts while messages are moving; no polling once settled.
-      { refetchInterval: (q) => (q.state.data?.status === "RUNNING" ? 1000 : false), staleTime: 0 },
+      // Live counts while messages are moving or waiting; no polling once settled.
+      { refetchInterval: (q) => (LIVE_STATUSES.has(q.state.data?.status ?? "") ? 1000 : false), staleTime: 0 },
     ),
   );
-  const launch = useMutation(
-    trpc.campaigns.launch.mutationOptions({
-      onSettled: () =>
-        Promise.all([
-          queryClient.invalidateQueries({ queryKey: trpc.campaigns.get.queryKey({ id }) }),
-          queryClient.invalidateQueries({ queryKey: trpc.campaigns.list.pathKey() }),
-        ]),
-    }),
-  );
+  const refresh = {
+    onSettled: () =>
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: trpc.campaigns.get.queryKey({ id }) }),
+        queryClient.invalidateQueries({ queryKey: trpc.campaigns.list.pathKey() }),
+      ]),
+  };
+  const launch = useMutation(trpc.campaigns.launch.mutationOptions(refresh));
+  const pause = useMutation(trpc.campaigns.pause.mutationOptions(refresh));
+  const resume = useMutation(trpc.campaigns.resume.mutationOptions(refresh));
+  const cancel = useMutation(trpc.campaigns.cancel.mutationOptions(refresh));
   if (campaign.isLoading) return <p className="text-slate-500">Loading…</p>;
   if (campaign.error) return <p className="text-red-600">{campaign.error.message}</p>;
   const c = campaign.data!;
   const percent = c.recipientCount > 0 ? Math.min(100, Math.round((c.processed / c.recipientCount) * 100)) : 0;
+  const isBusy = launch.isPending || pause.isPending || resume.isPending || cancel.isPending;
+  const actionError = launch.error ?? pause.error ?? resume.error ?? cancel.error;
+  const rowErrors = asRowErrors(c.upload.rowErrors);
 
   return (
     <div className="space-y-6">
@@ -47,25 +65,49 @@ export function CampaignDetail({ id }: { id: string }) {
           <p className="mt-1 text-sm text-slate-500">
             {c.client.name} · {c.category.toLowerCase().replace("_", " ")} · from {c.senderId}
           </p>
+          {c.status === "SCHEDULED" && c.scheduledAt && (
+            <p className="mt-1 text-sm text-sky-800" data-testid="campaign-scheduled">
+              Starts {c.scheduledAt.toLocaleString()}
+            </p>
+          )}
         </div>
         <div className="flex items-center gap-3">
           <span data-testid="campaign-status">
             <StatusBadge status={c.status} />
           </span>
-          {(c.status === "DRAFT" || c.status === "SCHEDULED") && (
-            <button
-              onClick={() => launch.mutate({ id })}
-              disabled={launch.isPending}
-              className="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50"
-            >
+          {/* The service launches drafts only; a scheduled campaign starts on its own. */}
+          {c.status === "DRAFT" && (
+            <button onClick={() => launch.mutate({ id })} disabled={isBusy} className={primaryButton}>
               {launch.isPending ? "Launching…" : "Launch"}
             </button>
           )}
+          {c.status === "RUNNING" && (
+            <button onClick={() => pause.mutate({ id })} disabled={isBusy} className={secondaryButton}>
+              {pause.isPending ? "Pausing…" : "Pause"}
+            </button>
+          )}
+          {c.status === "PAUSED" && (
+            <button onClick={() => resume.mutate({ id })} disabled={isBusy} className={primaryButton}>
+              {resume.isPending ? "Resuming…" : "Resume"}
+            </button>
+          )}
+          {LIVE_STATUSES.has(c.status) || c.status === "DRAFT" ? (
+            <button
+              onClick={() => {
+                if (window.confirm(`Cancel "${c.name}"? Messages not sent yet will not be sent.`))
+                  cancel.mutate({ id });
+              }}
+              disabled={isBusy}
+              className={dangerButton}
+            >
+              {cancel.isPending ? "Cancelling…" : "Cancel"}
+            </button>
+          ) : null}
         </div>
       </div>
-      {launch.error && (
+      {actionError && (
         <p role="alert" className="text-sm text-red-600">
-          {launch.error.message}
+          {actionError.message}
         </p>
       )}
 
@@ -79,7 +121,7 @@ export function CampaignDetail({ id }: { id: string }) {
         <div className="mt-2 h-2 overflow-hidden rounded-full bg-slate-100">
           <div className="h-full bg-indigo-500 transition-all" style={{ width: `${percent}%` }} />
         </div>
-        <dl className="mt-6 grid grid-cols-2 gap-4 sm:grid-cols-4">
+        <dl className="mt-6 grid grid-cols-2 gap-4 sm:grid-cols-5">
           {STATUS_ORDER.map((status) => (
             <div key={status} className="rounded-md border border-slate-100 p-3">
               <dt className="text-xs font-semibold uppercase tracking-wide text-slate-500">{status.toLowerCase()}</dt>
@@ -91,10 +133,72 @@ export function CampaignDetail({ id }: { id: string }) {
         </dl>
       </section>
 
+      <section className="grid gap-6 sm:grid-cols-2">
+        <div className="rounded-lg border border-slate-200 bg-white p-6 text-sm" data-testid="campaign-recipients">
+          <h2 className="font-medium">Recipients</h2>
+          <dl className="mt-2 space-y-1 text-slate-700">
+            <div>
+              <dt className="inline text-slate-500">File: </dt>
+              <dd className="inline">{c.upload.fileName}</dd>
+            </div>
+            <div>
+              <dt className="inline text-slate-500">Rows: </dt>
+              <dd className="inline tabular-nums">
+                {c.upload.rowCount.toLocaleString()} ({c.upload.invalidRowCount.toLocaleString()} invalid, skipped)
+              </dd>
+            </div>
+          </dl>
+          {rowErrors.length > 0 && (
+            <ul className="mt-2 list-inside list-disc text-xs text-amber-800">
+              {rowErrors.map((e) => (
+                <li key={e.row}>
+                  row {e.row} (line {e.line}): {e.error}
+                </li>
+              ))}
+              {c.upload.invalidRowCount > rowErrors.length && (
+                <li className="list-none text-slate-500">
+                  …and {(c.upload.invalidRowCount - rowErrors.length).toLocaleString()} more
+                </li>
+              )}
+            </ul>
+          )}
+        </div>
+        <div className="rounded-lg border border-slate-200 bg-white p-6 text-sm">
+          <h2 className="font-medium">Sending</h2>
+          <dl className="mt-2 space-y-1 text-slate-700">
+            <div>
+              <dt className="inline text-slate-500">Rate limit: </dt>
+              <dd className="inline" data-testid="campaign-rate-limit">
+                {c.rateLimitPerSecond ? `${c.rateLimitPerSecond.toLocaleString()} messages per second` : "none"}
+              </dd>
+            </div>
+            <div>
+              <dt className="inline text-slate-500">Start: </dt>
+              <dd className="inline">{c.scheduledAt ? c.scheduledAt.toLocaleString() : "when launched"}</dd>
+            </div>
+            {c.category === "MARKETING" && (
+              <div>
+                <dt className="inline text-slate-500">Marketing in quiet hours: </dt>
+                <dd className="inline">{c.allowDefer ? "held until they end" : "rejected"}</dd>
+              </div>
+            )}
+          </dl>
+        </div>
+      </section>
+
       <section className="rounded-lg border border-slate-200 bg-white p-6 text-sm">
         <h2 className="font-medium">Message</h2>
         <p className="mt-2 whitespace-pre-wrap rounded-md bg-slate-50 p-3 font-mono text-slate-700">{c.template}</p>
       </section>
     </div>
+  );
+}
+
+/** rowErrors is a JSON column: keep only well-formed entries. */
+function asRowErrors(value: unknown): RowError[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (e): e is RowError =>
+      typeof e === "object" && e !== null && typeof e.row === "number" && typeof e.error === "string",
   );
 }

@@ -3,7 +3,7 @@ import { CampaignDetail } from "./campaign-detail";
 
 export default async function CampaignPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  prefetch(trpc.campaigns.get.queryOptions({ id }));
+  await prefetch(trpc.campaigns.get.queryOptions({ id }));
   return (
     <HydrateClient>
       <CampaignDetail id={id} />

@@ -1,0 +1,195 @@
+import type { Redis } from "ioredis";
+import type { PoolClient } from "pg";
+import type { MessageStatus } from "@prisma/client";
+import { mirrorCounts } from "../campaigns/counters";
+import { completeFinishedCampaigns } from "../campaigns/completion";
+import { publishCampaignState } from "../campaigns/state";
+import type { Db } from "../db";
+import type { ConsumedRecord, Rejected } from "../kafka/consumer";
+import type { MessageStatusEvent, MessageStatusValue } from "../kafka/topics";
+import { metrics } from "../observability/metrics";
+import { canAdvance, isFinal, statusRank } from "./status";
+
+type Existing = { id: string; status: MessageStatusValue; campaign_id: string | null };
+
+/**
+ * Persists a batch of status events in one transaction: new messages in one
+ * multi-row insert, transitions in one multi-row update (forward only), and
+ * the per-campaign counters by the difference; then copies the counters to
+ * Redis and completes campaigns whose every message is final. A replayed
+ * batch finds every transition already made and changes nothing.
+ */
+export async function writeStatusBatch(
+  deps: { db: Db; redis: Redis },
+  records: ConsumedRecord<MessageStatusEvent>[],
+): Promise<Rejected<MessageStatusEvent>[]> {
+  const latest = reduceToLatest(records);
+  const client = await deps.db.pool.connect();
+  let counters: { campaignId: string; status: MessageStatus; count: number }[] = [];
+  let completed: string[] = [];
+  const rejected: Rejected<MessageStatusEvent>[] = [];
+  try {
+    await client.query("BEGIN");
+    const ids = [...latest.keys()];
+    const { rows: existingRows } = await client.query<Existing>(
+      "SELECT id, status, campaign_id FROM messages WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE",
+      [ids],
+    );
+    const existing = new Map(existingRows.map((r) => [r.id, r]));
+    const inserts: Reduced[] = [];
+    const updates: { event: Reduced; from: Existing }[] = [];
+    for (const [id, { event, record }] of latest) {
+      const from = existing.get(id);
+      if (from) {
+        if (canAdvance(from.status, event.status)) updates.push({ event, from });
+      } else if (event.content) {
+        inserts.push(event);
+      } else {
+        rejected.push({ record, error: `status ${event.status} for unknown message ${id} carries no content` });
+      }
+    }
+    const delta = new Map<string, number>();
+    const bump = (campaignId: string | null, status: string, by: number) => {
+      if (!campaignId) return;
+      const key = `${campaignId}\u0000${status}`;
+      delta.set(key, (delta.get(key) ?? 0) + by);
+    };
+    for (const e of await insertMessages(client, inserts)) bump(e.campaignId, e.status, 1);
+    for (const u of await updateMessages(client, updates)) {
+      bump(u.from.campaign_id, u.from.status, -1);
+      bump(u.from.campaign_id, u.event.status, 1);
+    }
+    counters = await applyCounterDelta(client, delta);
+    completed = await completeFinishedCampaigns(client, unique(counters.map((c) => c.campaignId)));
+    await client.query("COMMIT");
+    metrics.statusesWritten.inc(inserts.length + updates.length);
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+  await mirrorCounts(deps.redis, counters);
+  for (const id of completed) await publishCampaignState(deps.redis, id, "COMPLETED");
+  return rejected;
+}
+
+/**
+ * Per message, the most advanced event in the batch, keeping what earlier
+ * events carried that it lacks (content, provider id, when it was submitted).
+ */
+function reduceToLatest(records: ConsumedRecord<MessageStatusEvent>[]) {
+  const latest = new Map<string, { event: Reduced; record: ConsumedRecord<MessageStatusEvent> }>();
+  for (const record of records) {
+    const event: Reduced = {
+      ...record.value,
+      submittedAt: record.value.status === "SUBMITTED" ? record.value.at : null,
+    };
+    const seen = latest.get(event.messageId);
+    if (!seen) {
+      latest.set(event.messageId, { event, record });
+      continue;
+    }
+    const winner = statusRank(event.status) > statusRank(seen.event.status) ? event : seen.event;
+    latest.set(event.messageId, {
+      event: {
+        ...winner,
+        content: seen.event.content ?? event.content,
+        providerMessageId: winner.providerMessageId ?? seen.event.providerMessageId ?? event.providerMessageId,
+        submittedAt: seen.event.submittedAt ?? event.submittedAt,
+      },
+      record,
+    });
+  }
+  return latest;
+}
+
+type Reduced = MessageStatusEvent & { submittedAt: string | null };
+
+async function insertMessages(client: PoolClient, events: Reduced[]) {
+  if (events.length === 0) return [];
+  const c = events.map((e) => e.content!);
+  const { rows } = await client.query<{ campaign_id: string | null; status: string }>(
+    `INSERT INTO messages (id, client_id, campaign_id, recipient, sender, body, category, segments, encoding,
+                           status, status_reason, provider_message_id, created_at, updated_at, submitted_at, final_at)
+     SELECT id, client_id, campaign_id, recipient, sender, body, category, segments, encoding, status, reason, pmid,
+            at, at, submitted_at, CASE WHEN is_final THEN at END
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::"MessageCategory"[],
+                 $8::int[], $9::text[], $10::"MessageStatus"[], $11::text[], $12::text[], $13::timestamptz[], $14::bool[],
+                 $15::timestamptz[])
+          AS t(id, client_id, campaign_id, recipient, sender, body, category, segments, encoding, status, reason, pmid, at,
+               is_final, submitted_at)
+     ON CONFLICT (id) DO NOTHING
+     RETURNING campaign_id, status`,
+    [
+      events.map((e) => e.messageId),
+      c.map((x) => x.clientId),
+      c.map((x) => x.campaignId),
+      c.map((x) => x.recipient),
+      c.map((x) => x.sender),
+      c.map((x) => x.body),
+      c.map((x) => x.category),
+      c.map((x) => x.segments),
+      c.map((x) => x.encoding),
+      events.map((e) => e.status),
+      events.map((e) => e.reason),
+      events.map((e) => e.providerMessageId ?? null),
+      events.map((e) => e.at),
+      events.map((e) => isFinal(e.status)),
+      events.map((e) => e.submittedAt),
+    ],
+  );
+  return rows.map((r) => ({ campaignId: r.campaign_id, status: r.status }));
+}
+
+async function updateMessages(client: PoolClient, updates: { event: Reduced; from: Existing }[]) {
+  if (updates.length === 0) return [];
+  const events = updates.map((u) => u.event);
+  await client.query(
+    `UPDATE messages m SET
+       status = u.status, status_reason = u.reason, updated_at = u.at,
+       provider_message_id = COALESCE(u.pmid, m.provider_message_id),
+       submitted_at = COALESCE(m.submitted_at, u.submitted_at),
+       final_at = CASE WHEN u.is_final THEN u.at ELSE m.final_at END,
+       recipient = COALESCE(u.recipient, m.recipient), body = COALESCE(u.body, m.body),
+       segments = COALESCE(u.segments, m.segments), encoding = COALESCE(u.encoding, m.encoding)
+     FROM unnest($1::text[], $2::"MessageStatus"[], $3::text[], $4::text[], $5::timestamptz[], $6::bool[],
+                 $7::text[], $8::text[], $9::int[], $10::text[], $11::timestamptz[])
+          AS u(id, status, reason, pmid, at, is_final, recipient, body, segments, encoding, submitted_at)
+     WHERE m.id = u.id`,
+    [
+      events.map((e) => e.messageId),
+      events.map((e) => e.status),
+      events.map((e) => e.reason),
+      events.map((e) => e.providerMessageId ?? null),
+      events.map((e) => e.at),
+      events.map((e) => isFinal(e.status)),
+      // A deferred message is re-validated on release: its final content wins.
+      events.map((e) => e.content?.recipient ?? null),
+      events.map((e) => e.content?.body ?? null),
+      events.map((e) => e.content?.segments ?? null),
+      events.map((e) => e.content?.encoding ?? null),
+      events.map((e) => e.submittedAt),
+    ],
+  );
+  return updates;
+}
+
+async function applyCounterDelta(client: PoolClient, delta: Map<string, number>) {
+  // Sorted keys: concurrent writers lock counter rows in the same order.
+  const entries = [...delta].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : 1));
+  if (entries.length === 0) return [];
+  const keys = entries.map(([k]) => k.split("\u0000") as [string, MessageStatus]);
+  const { rows } = await client.query<{ campaign_id: string; status: MessageStatus; count: number }>(
+    `INSERT INTO campaign_counters (campaign_id, status, count)
+     SELECT * FROM unnest($1::text[], $2::"MessageStatus"[], $3::int[])
+     ON CONFLICT (campaign_id, status) DO UPDATE SET count = campaign_counters.count + EXCLUDED.count
+     RETURNING campaign_id, status, count`,
+    [keys.map((k) => k[0]), keys.map((k) => k[1]), entries.map(([, n]) => n)],
+  );
+  return rows.map((r) => ({ campaignId: r.campaign_id, status: r.status, count: r.count }));
+}
+
+function unique<T>(values: T[]): T[] {
+  return [...new Set(values)];
+}
