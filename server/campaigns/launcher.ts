@@ -41,6 +41,18 @@ type Claimed = {
   launched_rows: number;
 };
 
+/**
+ * bulk-topic key: campaign + the number's last nine digits. One big campaign
+ * spreads over every partition (and validator), while every spelling of one
+ * number ("07911 123456", "+44 7911 123456") lands on the same partition in
+ * row order, so the first occurrence is the one kept as the original and
+ * later ones are the duplicates, however many validators run. Per-account
+ * order starts at the billing lanes, which are keyed by account.
+ */
+export function recipientKey(campaignId: string, recipient: string): string {
+  return `${campaignId}:${recipient.replace(/\D/g, "").slice(-9)}`;
+}
+
 export function createLauncherId(): string {
   return `launcher-${process.pid}-${randomUUID().slice(0, 8)}`;
 }

@@ -80,7 +80,8 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,
-    sessionTimeout: 30_000,
+    // A crashed instance's partitions move to the others after this long.
+    sessionTimeout: 10_000,
     heartbeatInterval: 3_000,
     maxBytesPerPartition: 4 * 1024 * 1024,
   });
@@ -198,7 +199,8 @@ export async function startRawBatchConsumer(opts: RawBatchConsumerOptions): Prom
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,
-    sessionTimeout: 30_000,
+    // A crashed instance's partitions move to the others after this long.
+    sessionTimeout: 10_000,
     heartbeatInterval: 3_000,
     maxBytesPerPartition: 4 * 1024 * 1024,
   });

@@ -24,12 +24,6 @@ export const metrics = {
     buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   }),
-  messagesWritten: new Counter({
-    name: "volley_messages_written_total",
-    help: "Message rows written, by status",
-    labelNames: ["status"],
-    registers: [registry],
-  }),
   validatorOutcomes: new Counter({
     name: "volley_validator_outcomes_total",
     help: "Messages validated, by resulting status and reason code",

@@ -35,3 +35,13 @@ describe("mobile check", () => {
     expect(normalizeRecipient("+33 6 12 34 56 78", "GB")).toEqual({ ok: true, e164: "+33612345678" });
   });
 });
+
+describe("bulk-topic key", () => {
+  it("puts every spelling of a number of one campaign on one key", async () => {
+    const { recipientKey } = await import("../campaigns/launcher");
+    expect(recipientKey("c1", "07911 123456")).toBe(recipientKey("c1", "+44 7911 123456"));
+    expect(recipientKey("c1", "+447911123456")).toBe("c1:911123456");
+    expect(recipientKey("c1", "+447911123456")).not.toBe(recipientKey("c2", "+447911123456"));
+    expect(recipientKey("c1", "+447911123457")).not.toBe(recipientKey("c1", "+447911123456"));
+  });
+});

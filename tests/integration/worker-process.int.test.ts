@@ -2,17 +2,20 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TOPICS, type BulkMessage } from "@/server/kafka/topics";
-import { createTestClient, createTestDeps, waitFor } from "./helpers";
+import { createTestClient, createTestDeps, startStages, waitFor } from "./helpers";
 
 // The validator as its own OS process, the way `npm start` and Compose run
 // it: health endpoints, real work, and a clean exit on SIGTERM.
 
 let deps: Awaited<ReturnType<typeof createTestDeps>>;
+let statusWriter: { stop(): Promise<void> };
 let child: ChildProcessWithoutNullStreams;
 const logs: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   deps = await createTestDeps();
+  // The validator reports through message-status; the writer makes the rows.
+  statusWriter = await startStages(deps, ["status-writer"]);
   child = spawn("node_modules/.bin/tsx", ["workers/validator.ts"], {
     env: { ...process.env, HEALTH_PORT: "0", LOG_LEVEL: "info" },
   });
@@ -27,6 +30,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (child.exitCode === null) child.kill("SIGKILL");
+  await statusWriter?.stop();
   await deps?.close();
 });
 
@@ -70,7 +74,7 @@ describe("validator process", () => {
     expect(row).toMatchObject({ status: "ACCEPTED", body: "via the worker process" });
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/volley_messages_written_total\{status="ACCEPTED"\} [1-9]/);
+    expect(metrics).toMatch(/volley_validator_outcomes_total\{status="ACCEPTED",reason=""\} [1-9]/);
 
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     child.kill("SIGTERM");

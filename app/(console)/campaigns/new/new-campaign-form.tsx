@@ -208,13 +208,14 @@ export function NewCampaignForm() {
             ).map(([value, text]) => (
               <label
                 key={value}
-                className={`cursor-pointer px-3 py-1.5 ${source === value ? "bg-indigo-600 text-white" : "bg-white text-slate-700 hover:bg-slate-50"}`}
+                className={`relative cursor-pointer px-3 py-1.5 focus-within:ring-2 focus-within:ring-inset focus-within:ring-indigo-400 ${source === value ? "bg-indigo-600 text-white" : "bg-white text-slate-700 hover:bg-slate-50"}`}
               >
                 <input
                   type="radio"
                   name="recipientSource"
                   value={value}
-                  className="sr-only"
+                  // Transparent over the whole label rather than sr-only, so that it is what gets clicked.
+                  className="absolute inset-0 cursor-pointer appearance-none opacity-0"
                   checked={source === value}
                   onChange={() => setSource(value)}
                 />
