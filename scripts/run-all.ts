@@ -33,6 +33,13 @@ const procs: Proc[] = [
 const running = new Map<string, ChildProcess>();
 let stopping = false;
 
+/**
+ * Workers stream and batch, so their live heap is small; without a cap V8
+ * lets garbage pile up to hundreds of MB before collecting it. The same cap
+ * is set in docker-compose.yml and the benchmarks.
+ */
+const WORKER_NODE_OPTIONS = "--max-old-space-size=128";
+
 function healthPort(proc: Proc): number | undefined {
   const index = WORKERS.indexOf(proc);
   return proc.hasHealthPort && index >= 0 ? env.WEB_PORT + 101 + index : undefined;
@@ -42,7 +49,13 @@ function start(proc: Proc, attempt = 0): void {
   const port = healthPort(proc);
   const child = spawn(proc.cmd, proc.args, {
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, ...(port ? { HEALTH_PORT: String(port) } : {}) },
+    env: {
+      ...process.env,
+      ...(port ? { HEALTH_PORT: String(port) } : {}),
+      ...(WORKERS.includes(proc)
+        ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${WORKER_NODE_OPTIONS}`.trim() }
+        : {}),
+    },
   });
   running.set(proc.name, child);
   log.info({ proc: proc.name, pid: child.pid, healthPort: port }, "started");

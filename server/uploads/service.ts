@@ -239,7 +239,8 @@ export async function* readUploadRows(
       yield res.rows[0]!.data;
     }
   }
-  const parser = Readable.from(chunks()).pipe(createCsvParser(upload.delimiter));
+  // One stored chunk in flight at a time (the default would read ahead 16 MiB).
+  const parser = Readable.from(chunks(), { highWaterMark: 1 }).pipe(createCsvParser(upload.delimiter));
   const fromRow = opts.fromRow ?? 0;
   let row = -1;
   for await (const item of parser as AsyncIterable<ParsedCsvRecord>) {
