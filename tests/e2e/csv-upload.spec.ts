@@ -26,8 +26,9 @@ test("a CSV upload shows its summary and row errors, and a campaign from it send
   await page.getByLabel("Campaign name").fill(name);
   await page.getByLabel("Sender ID").fill("ACME");
   await page.getByRole("radio", { name: "Upload CSV" }).check();
-  // Fresh numbers each run: other tests share Redis and may have opted fixed ones out.
-  const base = 447911_200_000 + Math.floor(Math.random() * 700_000);
+  // Fresh numbers each run (UK mobile range 07400, all valid): other tests share
+  // Redis and may have opted fixed ones out.
+  const base = 447400_000_000 + Math.floor(Math.random() * 900_000);
   const [a, b, c, d] = [0, 1, 2, 3].map((i) => `+${base + i}`);
   await page
     .getByLabel("CSV file")

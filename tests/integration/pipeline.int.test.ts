@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { campaignMessageId } from "@/server/campaigns/service";
 import { DLQ_HEADERS, TOPICS, type BulkMessage } from "@/server/kafka/topics";
-import { addOptOut } from "@/server/optouts/store";
+import { addOptOut, removeOptOut } from "@/server/optouts/store";
 import { createUploadFromStream } from "@/server/uploads/service";
 import { Readable } from "node:stream";
 import {
@@ -19,6 +19,9 @@ import {
 // status writer → message rows and live counters.
 
 let deps: Awaited<ReturnType<typeof createTestDeps>>;
+// Global opt-outs affect every client sharing this Redis and database (the
+// browser tests too): use a number nobody else sends to, and remove it after.
+const globalOptOut = "+447911129404";
 let stages: { stop(): Promise<void> };
 const prefixed = (name: string) => deps.env.KAFKA_TOPIC_PREFIX + name;
 
@@ -28,6 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await removeOptOut(deps.db, deps.redis, globalOptOut, null);
   await stages?.stop();
   await deps?.close();
 });
@@ -48,7 +52,7 @@ async function statusesOf(campaignId: string) {
 describe("campaign pipeline", () => {
   it("ends every recipient with the expected status and reason code", async () => {
     const client = await createTestClient(deps.api, { defaultCountry: "GB" });
-    await addOptOut(deps.db, deps.redis, "+447911123404", null);
+    await addOptOut(deps.db, deps.redis, globalOptOut, null);
     await addOptOut(deps.db, deps.redis, "+447911123405", client.id);
     const upload = await uploadCsv(
       [
@@ -57,7 +61,7 @@ describe("campaign pipeline", () => {
         "07911 123402,Bob", // 2 accepted (local number, default country GB)
         "+447911123403,Cé", // 3 accepted
         "not-a-number,Dan", // 4 invalid
-        "+447911123404,Eve", // 5 opted out globally
+        `${globalOptOut},Eve`, // 5 opted out globally
         "+447911123405,Fay", // 6 opted out for this client
         "+44 7911 123401,Gus", // 7 duplicate of row 1
         "+447911123406,", // 8 missing variable
