@@ -216,6 +216,30 @@ describe("campaign pipeline", () => {
     expect(cancelled.publishedCount).toBeLessThan(60);
   });
 
+  it("starts a scheduled campaign at its time", async () => {
+    const client = await createTestClient(deps.api);
+    const caller = await callerAs(deps.api, "OPERATOR");
+    const campaign = await caller.campaigns.create({
+      clientId: client.id,
+      name: "Later",
+      senderId: "TESTCO",
+      template: "Scheduled hello",
+      recipients: { kind: "paste", text: "+447911123901\n+447911123902" },
+      scheduledAt: new Date(Date.now() + 2_000),
+    });
+    expect((await caller.campaigns.launch({ id: campaign.id })).status).toBe("SCHEDULED");
+    expect((await caller.campaigns.get({ id: campaign.id })).processed).toBe(0);
+    const started = await waitFor(
+      () => caller.campaigns.get({ id: campaign.id }),
+      (c) => c.counts.ACCEPTED === 2,
+      {
+        what: "the scheduled campaign to run",
+      },
+    );
+    expect(started.status).toBe("RUNNING");
+    expect(started.startedAt!.getTime()).toBeGreaterThanOrEqual(started.scheduledAt!.getTime());
+  });
+
   it("holds marketing during quiet hours and releases it when they end", async () => {
     // Quiet hours around "now" (UTC) so the campaign is held.
     const now = new Date();

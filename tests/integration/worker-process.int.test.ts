@@ -73,8 +73,15 @@ describe("validator process", () => {
     );
     expect(row).toMatchObject({ status: "ACCEPTED", body: "via the worker process" });
 
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/volley_validator_outcomes_total\{status="ACCEPTED",reason=""\} [1-9]/);
+    // The row can appear (via the status writer) a moment before the worker counts it.
+    const metrics = await waitFor(
+      async () => (await fetch(`${base}/metrics`)).text(),
+      (text) => /volley_validator_outcomes_total\{status="ACCEPTED",reason=""\} [1-9]/.test(text),
+      { what: "the validator's outcome metric", timeoutMs: 5_000 },
+    );
+    expect(metrics).toMatch(
+      /volley_kafka_records_consumed_total\{group="[^"]*validator",topic="[^"]*bulk-topic"\} [1-9]/,
+    );
 
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     child.kill("SIGTERM");

@@ -34,7 +34,7 @@ export function CampaignList() {
               </td>
               <td className="px-4 py-3">{c.client.name}</td>
               <td className="px-4 py-3 text-slate-600">{c.category.toLowerCase().replace("_", " ")}</td>
-              <td className="px-4 py-3 text-right tabular-nums">{c.recipientCount.toLocaleString()}</td>
+              <td className="px-4 py-3 text-right tabular-nums">{c.recipientCount.toLocaleString("en-US")}</td>
               <td className="px-4 py-3">
                 <StatusBadge status={c.status} />
               </td>

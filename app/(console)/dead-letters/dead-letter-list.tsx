@@ -99,7 +99,7 @@ export function DeadLetterList({ canReplay }: { canReplay: boolean }) {
       )}
       {replayAll.data && (
         <p role="status" className="text-sm text-emerald-700">
-          Replayed {replayAll.data.replayed.toLocaleString()} dead letters.
+          Replayed {replayAll.data.replayed.toLocaleString("en-US")} dead letters.
         </p>
       )}
 
@@ -222,7 +222,7 @@ function DeadLetterDetail({ id }: { id: string }) {
         </div>
         <div>
           <dt className="font-semibold uppercase tracking-wide text-slate-500">Size</dt>
-          <dd className="tabular-nums">{d.valueBytes.toLocaleString()} bytes</dd>
+          <dd className="tabular-nums">{d.valueBytes.toLocaleString("en-US")} bytes</dd>
         </div>
       </dl>
       <pre className="max-h-96 overflow-auto whitespace-pre-wrap break-all rounded-md border border-slate-200 bg-white p-3 font-mono text-slate-700">

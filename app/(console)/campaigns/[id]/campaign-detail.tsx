@@ -1,5 +1,6 @@
 "use client";
 
+import { formatDateTime } from "@/app/_components/format";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { RowError } from "@/server/uploads/service";
 import { StatusBadge } from "../../../_components/status-badge";
@@ -67,7 +68,7 @@ export function CampaignDetail({ id }: { id: string }) {
           </p>
           {c.status === "SCHEDULED" && c.scheduledAt && (
             <p className="mt-1 text-sm text-sky-800" data-testid="campaign-scheduled">
-              Starts {c.scheduledAt.toLocaleString()}
+              Starts {formatDateTime(c.scheduledAt)}
             </p>
           )}
         </div>
@@ -115,7 +116,7 @@ export function CampaignDetail({ id }: { id: string }) {
         <div className="flex items-baseline justify-between text-sm">
           <span className="font-medium">Progress</span>
           <span className="tabular-nums text-slate-600" data-testid="campaign-progress">
-            {c.processed.toLocaleString()} / {c.recipientCount.toLocaleString()} processed
+            {c.processed.toLocaleString("en-US")} / {c.recipientCount.toLocaleString("en-US")} processed
           </span>
         </div>
         <div className="mt-2 h-2 overflow-hidden rounded-full bg-slate-100">
@@ -126,7 +127,7 @@ export function CampaignDetail({ id }: { id: string }) {
             <div key={status} className="rounded-md border border-slate-100 p-3">
               <dt className="text-xs font-semibold uppercase tracking-wide text-slate-500">{status.toLowerCase()}</dt>
               <dd className="mt-1 text-2xl font-semibold tabular-nums" data-testid={`count-${status}`}>
-                {(c.counts[status] ?? 0).toLocaleString()}
+                {(c.counts[status] ?? 0).toLocaleString("en-US")}
               </dd>
             </div>
           ))}
@@ -144,7 +145,8 @@ export function CampaignDetail({ id }: { id: string }) {
             <div>
               <dt className="inline text-slate-500">Rows: </dt>
               <dd className="inline tabular-nums">
-                {c.upload.rowCount.toLocaleString()} ({c.upload.invalidRowCount.toLocaleString()} invalid, skipped)
+                {c.upload.rowCount.toLocaleString("en-US")} ({c.upload.invalidRowCount.toLocaleString("en-US")} invalid,
+                skipped)
               </dd>
             </div>
           </dl>
@@ -157,7 +159,7 @@ export function CampaignDetail({ id }: { id: string }) {
               ))}
               {c.upload.invalidRowCount > rowErrors.length && (
                 <li className="list-none text-slate-500">
-                  …and {(c.upload.invalidRowCount - rowErrors.length).toLocaleString()} more
+                  …and {(c.upload.invalidRowCount - rowErrors.length).toLocaleString("en-US")} more
                 </li>
               )}
             </ul>
@@ -169,12 +171,12 @@ export function CampaignDetail({ id }: { id: string }) {
             <div>
               <dt className="inline text-slate-500">Rate limit: </dt>
               <dd className="inline" data-testid="campaign-rate-limit">
-                {c.rateLimitPerSecond ? `${c.rateLimitPerSecond.toLocaleString()} messages per second` : "none"}
+                {c.rateLimitPerSecond ? `${c.rateLimitPerSecond.toLocaleString("en-US")} messages per second` : "none"}
               </dd>
             </div>
             <div>
               <dt className="inline text-slate-500">Start: </dt>
-              <dd className="inline">{c.scheduledAt ? c.scheduledAt.toLocaleString() : "when launched"}</dd>
+              <dd className="inline">{c.scheduledAt ? formatDateTime(c.scheduledAt) : "when launched"}</dd>
             </div>
             {c.category === "MARKETING" && (
               <div>

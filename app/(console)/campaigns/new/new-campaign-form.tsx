@@ -237,7 +237,7 @@ export function NewCampaignForm() {
               required
             />
             <span className="text-xs font-normal text-slate-500">
-              {pastedCount.toLocaleString()} recipients · one per line, or separated by commas
+              {pastedCount.toLocaleString("en-US")} recipients · one per line, or separated by commas
             </span>
           </label>
         ) : (
@@ -351,7 +351,7 @@ function SegmentCounter({
   const isOverLimit = maxSegments !== undefined && analysis.segments > maxSegments;
   return (
     <span className={hint} data-testid="segment-counter">
-      {characters.toLocaleString()} characters · {analysis.encoding === "GSM7" ? "GSM-7" : "UCS-2"} ·{" "}
+      {characters.toLocaleString("en-US")} characters · {analysis.encoding === "GSM7" ? "GSM-7" : "UCS-2"} ·{" "}
       {analysis.segments} {analysis.segments === 1 ? "segment" : "segments"}
       {isOverLimit && <span className="text-amber-700"> · over this client&apos;s limit of {maxSegments}</span>}
     </span>
@@ -364,9 +364,9 @@ function UploadSummaryView({ summary }: { summary: UploadSummary }) {
     <div className="mt-2 rounded-md border border-slate-200 bg-slate-50 p-3 text-sm" data-testid="upload-summary">
       <p className="font-medium">{summary.fileName}</p>
       <p className="text-slate-600">
-        {summary.rowCount.toLocaleString()} rows · {summary.validRowCount.toLocaleString()} valid ·{" "}
+        {summary.rowCount.toLocaleString("en-US")} rows · {summary.validRowCount.toLocaleString("en-US")} valid ·{" "}
         <span className={summary.invalidRowCount > 0 ? "text-amber-700" : undefined}>
-          {summary.invalidRowCount.toLocaleString()} invalid
+          {summary.invalidRowCount.toLocaleString("en-US")} invalid
         </span>
       </p>
       <p className="text-slate-600">
@@ -381,7 +381,8 @@ function UploadSummaryView({ summary }: { summary: UploadSummary }) {
           ))}
           {summary.invalidRowCount > shown.length && (
             <li className="list-none text-slate-500">
-              …and {(summary.invalidRowCount - shown.length).toLocaleString()} more invalid rows (skipped when sending)
+              …and {(summary.invalidRowCount - shown.length).toLocaleString("en-US")} more invalid rows (skipped when
+              sending)
             </li>
           )}
         </ul>
