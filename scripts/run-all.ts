@@ -12,17 +12,24 @@ type Proc = { name: string; cmd: string; args: string[]; hasHealthPort?: boolean
 const mode = process.argv.includes("--prod") ? "prod" : "dev";
 const env = loadEnv();
 const log = createLogger("run-all");
-const tsx = "node_modules/.bin/tsx";
+// Workers run as `node --import tsx …`: one process, so a signal (even
+// SIGKILL) reaches the worker itself rather than a wrapper around it.
+const node = process.execPath;
 const next = "node_modules/.bin/next";
 
 // Health ports follow the web port (3000 → 3101, 3102, …) so that a second
 // install (the e2e tests) runs beside a dev one without clashes.
 const WORKERS: Proc[] = [
-  { name: "launcher", cmd: tsx, args: ["workers/launcher.ts"], hasHealthPort: true },
-  { name: "scheduler", cmd: tsx, args: ["workers/scheduler.ts"], hasHealthPort: true },
-  { name: "validator", cmd: tsx, args: ["workers/validator.ts"], hasHealthPort: true },
-  { name: "status-writer", cmd: tsx, args: ["workers/status-writer.ts"], hasHealthPort: true },
-  { name: "dead-letter-recorder", cmd: tsx, args: ["workers/dead-letter-recorder.ts"], hasHealthPort: true },
+  { name: "launcher", cmd: node, args: ["--import", "tsx", "workers/launcher.ts"], hasHealthPort: true },
+  { name: "scheduler", cmd: node, args: ["--import", "tsx", "workers/scheduler.ts"], hasHealthPort: true },
+  { name: "validator", cmd: node, args: ["--import", "tsx", "workers/validator.ts"], hasHealthPort: true },
+  { name: "status-writer", cmd: node, args: ["--import", "tsx", "workers/status-writer.ts"], hasHealthPort: true },
+  {
+    name: "dead-letter-recorder",
+    cmd: node,
+    args: ["--import", "tsx", "workers/dead-letter-recorder.ts"],
+    hasHealthPort: true,
+  },
 ];
 
 const procs: Proc[] = [

@@ -96,7 +96,7 @@ describe("validator instances", () => {
   it("a validator killed with SIGKILL mid-campaign loses and duplicates nothing", async () => {
     const client = await createTestClient(deps.api);
     const startChild = (): ChildProcess =>
-      spawn("node_modules/.bin/tsx", ["workers/validator.ts"], {
+      spawn(process.execPath, ["--import", "tsx", "workers/validator.ts"], {
         env: { ...process.env, VALIDATOR_BATCH_SIZE: "25", HEALTH_PORT: "0", LOG_LEVEL: "warn" },
         stdio: "ignore",
       });

@@ -16,7 +16,7 @@ beforeAll(async () => {
   deps = await createTestDeps();
   // The validator reports through message-status; the writer makes the rows.
   statusWriter = await startStages(deps, ["status-writer"]);
-  child = spawn("node_modules/.bin/tsx", ["workers/validator.ts"], {
+  child = spawn(process.execPath, ["--import", "tsx", "workers/validator.ts"], {
     env: { ...process.env, HEALTH_PORT: "0", LOG_LEVEL: "info" },
   });
   createInterface({ input: child.stdout }).on("line", (line) => {
