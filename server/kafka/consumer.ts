@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import { metrics } from "../observability/metrics";
 import type { VolleyProducer } from "./client";
+import { isTransientError } from "./errors";
 import { DLQ_HEADERS } from "./topics";
 
 export type ConsumedRecord<T> = {
@@ -36,6 +37,8 @@ export type BatchConsumerOptions<T> = {
   maxBatchSize: number;
   partitionsConsumedConcurrently?: number;
   fromBeginning?: boolean;
+  /** Attempts at a chunk failing for a non-transient reason before its records are tried one by one. */
+  maxAttempts?: number;
   handle: BatchHandler<T>;
 };
 
@@ -92,6 +95,40 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
   const deadLettered = metrics.recordsDeadLettered.labels(opts.groupId, opts.topic);
   const batchSeconds = metrics.batchSeconds.labels(opts.groupId, opts.topic);
 
+  const maxAttempts = opts.maxAttempts ?? 3;
+  const failures = new Map<string, number>();
+
+  /**
+   * A transient failure (database, Redis or Kafka unreachable) is thrown:
+   * the chunk is redelivered with backoff for as long as it takes. Any other
+   * failure is retried maxAttempts times, then the chunk is handled record
+   * by record and the records that still fail are dead-lettered.
+   */
+  async function handleWithAttempts(records: ConsumedRecord<T>[], chunkKey: string): Promise<Rejected<T>[]> {
+    try {
+      const rejected = (await opts.handle(records)) ?? [];
+      failures.delete(chunkKey);
+      return rejected;
+    } catch (err) {
+      if (isTransientError(err)) throw err;
+      const attempts = (failures.get(chunkKey) ?? 0) + 1;
+      failures.set(chunkKey, attempts);
+      opts.log.warn({ err, chunk: chunkKey, attempts, maxAttempts }, "batch failed");
+      if (attempts < maxAttempts) throw err;
+      failures.delete(chunkKey);
+    }
+    const rejected: Rejected<T>[] = [];
+    for (const record of records) {
+      try {
+        rejected.push(...((await opts.handle([record])) ?? []));
+      } catch (err) {
+        if (isTransientError(err)) throw err;
+        rejected.push({ record, error: `failed ${maxAttempts} times: ${(err as Error).message}` });
+      }
+    }
+    return rejected;
+  }
+
   await consumer.run({
     eachBatchAutoResolve: false,
     autoCommit: true,
@@ -112,7 +149,7 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
           } else poison.push(decoded);
         }
         if (valid.length > 0) {
-          const rejected = (await opts.handle(valid)) ?? [];
+          const rejected = await handleWithAttempts(valid, `${batch.partition}:${chunk[0]!.offset}`);
           for (const r of rejected) poison.push({ message: byOffset.get(r.record.offset)!, error: r.error });
         }
         if (poison.length > 0) {

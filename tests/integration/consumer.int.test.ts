@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { startBatchConsumer } from "@/server/kafka/consumer";
+import { DLQ_HEADERS } from "@/server/kafka/topics";
+import { createTestDeps, readTopic, waitFor } from "./helpers";
+
+// The batch consumer against the real broker: a record that keeps failing is
+// dead-lettered after its attempts and the partition moves on; a transient
+// failure (a dependency down) is retried until it passes and loses nothing.
+
+let deps: Awaited<ReturnType<typeof createTestDeps>>;
+const schema = z.object({ n: z.number(), kind: z.enum(["ok", "boom", "flaky"]) });
+
+beforeAll(async () => {
+  deps = await createTestDeps();
+});
+afterAll(async () => {
+  await deps?.close();
+});
+
+describe("batch consumer failures", () => {
+  it("dead-letters a record that keeps failing, retries transient failures, keeps the partition flowing", async () => {
+    const topic = `${deps.env.KAFKA_TOPIC_PREFIX}consumer-test-${Date.now()}`;
+    const dlq = `${topic}-dlq`;
+    const admin = deps.kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic, numPartitions: 1 },
+        { topic: dlq, numPartitions: 1 },
+      ],
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+
+    const handled: number[] = [];
+    let flakyCalls = 0;
+    const consumer = await startBatchConsumer({
+      kafka: deps.kafka,
+      producer: deps.producer,
+      log: deps.log,
+      groupId: `${topic}-group`,
+      topic,
+      dlqTopic: dlq,
+      schema,
+      maxBatchSize: 100,
+      maxAttempts: 3,
+      handle: async (records) => {
+        for (const r of records) {
+          if (r.value.kind === "boom") throw new Error(`cannot handle ${r.value.n}`);
+          if (r.value.kind === "flaky" && ++flakyCalls <= 2) {
+            throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+          }
+        }
+        handled.push(...records.map((r) => r.value.n));
+      },
+    });
+    try {
+      const values = [
+        { n: 1, kind: "ok" },
+        { n: 2, kind: "boom" },
+        { n: 3, kind: "ok" },
+      ];
+      await deps.producer.send(
+        topic,
+        values.map((v) => ({ key: "k", value: JSON.stringify(v) })),
+      );
+      await waitFor(
+        async () => handled,
+        (h) => h.includes(3),
+        { what: "the records around the poison one", timeoutMs: 45_000 },
+      );
+      await deps.producer.send(topic, [{ key: "k", value: JSON.stringify({ n: 4, kind: "flaky" }) }]);
+      await waitFor(
+        async () => handled,
+        (h) => h.includes(4),
+        { what: "the flaky record", timeoutMs: 45_000 },
+      );
+
+      expect([...new Set(handled)].sort()).toEqual([1, 3, 4]);
+      expect(flakyCalls).toBeGreaterThanOrEqual(3);
+      const dead = await readTopic(deps.kafka, dlq, (records) => records.length >= 1);
+      expect(dead).toHaveLength(1);
+      expect(JSON.parse(dead[0]!.value)).toEqual({ n: 2, kind: "boom" });
+      expect(dead[0]!.headers[DLQ_HEADERS.error]).toBe("failed 3 times: cannot handle 2");
+      expect(dead[0]!.headers[DLQ_HEADERS.offset]).toBe("1");
+    } finally {
+      await consumer.stop();
+    }
+  });
+});
