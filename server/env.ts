@@ -68,6 +68,9 @@ export const envSchema = z.object({
     .int()
     .min(1024)
     .default(256 * 1024 * 1024),
+  // A launcher that stops renewing its hold on a campaign (crashed) loses it
+  // to another launcher after this long.
+  LAUNCHER_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   // How often the launcher and scheduler look for work.
   POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
 });

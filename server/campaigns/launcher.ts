@@ -17,8 +17,6 @@ import { publishCampaignState } from "./state";
 // at most one batch is published twice, and its deterministic message ids
 // make that harmless downstream.
 
-const LEASE_SECONDS = 30;
-
 export type LauncherDeps = {
   db: Db;
   redis: Redis;
@@ -26,6 +24,7 @@ export type LauncherDeps = {
   log: Logger;
   topicPrefix: string;
   batchSize: number;
+  leaseSeconds: number;
   launcherId?: string;
 };
 
@@ -57,7 +56,7 @@ export function createLauncherId(): string {
   return `launcher-${process.pid}-${randomUUID().slice(0, 8)}`;
 }
 
-async function claimCampaign(db: Db, launcherId: string): Promise<Claimed | null> {
+async function claimCampaign(db: Db, launcherId: string, leaseSeconds: number): Promise<Claimed | null> {
   const { rows } = await db.pool.query<Claimed>(
     `UPDATE campaigns SET launcher_id = $1, launcher_lease_until = now() + make_interval(secs => $2)
      WHERE id = (SELECT id FROM campaigns
@@ -65,7 +64,7 @@ async function claimCampaign(db: Db, launcherId: string): Promise<Claimed | null
                    AND (launcher_lease_until IS NULL OR launcher_lease_until < now() OR launcher_id = $1)
                  ORDER BY started_at NULLS FIRST, id LIMIT 1 FOR UPDATE SKIP LOCKED)
      RETURNING id, client_id, upload_id, sender_id, template, category, allow_defer, rate_limit_per_second, launched_rows`,
-    [launcherId, LEASE_SECONDS],
+    [launcherId, leaseSeconds],
   );
   return rows[0] ?? null;
 }
@@ -80,7 +79,7 @@ export async function launchNextCampaign(
   isStopping: () => boolean = () => false,
 ): Promise<boolean> {
   const launcherId = deps.launcherId ?? createLauncherId();
-  const campaign = await claimCampaign(deps.db, launcherId);
+  const campaign = await claimCampaign(deps.db, launcherId, deps.leaseSeconds);
   if (!campaign) return false;
   const log = deps.log.child({ campaignId: campaign.id });
   const topic = deps.topicPrefix + TOPICS.bulk.name;
@@ -121,7 +120,7 @@ export async function launchNextCampaign(
       `UPDATE campaigns SET launched_rows = $2, published_count = published_count + $3,
               launcher_lease_until = now() + make_interval(secs => $4)
        WHERE id = $1 AND launcher_id = $5 RETURNING status`,
-      [campaign.id, lastRow, batch.length, LEASE_SECONDS, launcherId],
+      [campaign.id, lastRow, batch.length, deps.leaseSeconds, launcherId],
     );
     metrics.messagesPublished.inc(batch.length);
     publishedThisRun += batch.length;

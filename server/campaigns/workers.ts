@@ -11,7 +11,16 @@ export async function startLauncher({ env, log, db, redis, producer }: WorkerDep
     log,
     tick: (isStopping) =>
       launchNextCampaign(
-        { db, redis, producer, log, topicPrefix: env.KAFKA_TOPIC_PREFIX, batchSize: env.LAUNCH_BATCH_SIZE, launcherId },
+        {
+          db,
+          redis,
+          producer,
+          log,
+          topicPrefix: env.KAFKA_TOPIC_PREFIX,
+          batchSize: env.LAUNCH_BATCH_SIZE,
+          leaseSeconds: env.LAUNCHER_LEASE_SECONDS,
+          launcherId,
+        },
         isStopping,
       ),
   });
