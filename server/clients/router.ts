@@ -1,9 +1,10 @@
 import { createTRPCRouter, operatorProcedure, protectedProcedure } from "../api/trpc";
-import { senderIdInput, updateClientInput } from "./schemas";
-import { addSenderId, listClients, removeSenderId, updateClient } from "./service";
+import { getClientInput, senderIdInput, updateClientInput } from "./schemas";
+import { addSenderId, getClient, listClients, removeSenderId, updateClient } from "./service";
 
 export const clientsRouter = createTRPCRouter({
   list: protectedProcedure.query(({ ctx }) => listClients(ctx.deps.db)),
+  get: protectedProcedure.input(getClientInput).query(({ ctx, input }) => getClient(ctx.deps.db, input.id)),
   update: operatorProcedure.input(updateClientInput).mutation(({ ctx, input }) => {
     const { id, ...changes } = input;
     return updateClient(ctx.deps, ctx.session.operatorId, id, changes);

@@ -2,6 +2,8 @@ import { z } from "zod";
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "Use HH:MM (24-hour)");
 
+export const getClientInput = z.object({ id: z.string().min(1) });
+
 export const updateClientInput = z
   .object({
     id: z.string().min(1),

@@ -15,6 +15,20 @@ export async function listClients(db: Db) {
   });
 }
 
+/** One client with what its detail page shows; every sender ID, whatever its status. */
+export async function getClient(db: Db, id: string) {
+  const client = await db.prisma.client.findUnique({
+    where: { id },
+    include: {
+      accounts: { select: { id: true, balance: true, currency: true, unbilledUsage: true } },
+      senderIds: { select: { value: true, status: true }, orderBy: { value: "asc" } },
+      ratePlan: { select: { name: true, defaultPricePerSegment: true, currency: true } },
+    },
+  });
+  if (!client) throw new AppError("NOT_FOUND", "Client not found");
+  return client;
+}
+
 type ClientChanges = {
   status?: "ACTIVE" | "SUSPENDED";
   defaultCountry?: string;

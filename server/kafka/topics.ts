@@ -92,6 +92,36 @@ export const messageStatusV1 = z.object({
 });
 export type MessageStatusEvent = z.infer<typeof messageStatusV1>;
 
+/** Integer minor units travel as decimal strings: JSON numbers lose precision past 2^53. */
+export const minorUnits = z
+  .string()
+  .regex(/^-?\d{1,30}$/, "must be an integer amount in minor units")
+  .transform((s) => BigInt(s));
+
+/**
+ * A usage record (CDR): one charge for one message, keyed by account on the
+ * CDR topics so that one account is debited by one consumer at a time. The
+ * id is the message id: a replayed CDR is the same charge.
+ */
+export const usageCdrV1 = z.object({
+  v: z.literal(1),
+  cdrId: z.string().min(1).max(200),
+  messageId: z.string().min(1).max(200),
+  accountId: z.string().min(1),
+  clientId: z.string().min(1),
+  campaignId: z.string().min(1).nullable(),
+  category: messageCategory,
+  recipient: z.string().min(1).max(64),
+  segments: z.number().int().min(1),
+  unitPrice: minorUnits,
+  amount: minorUnits,
+  currency: z.string().length(3),
+  at: z.iso.datetime(),
+});
+export type UsageCdr = z.infer<typeof usageCdrV1>;
+/** What producers write: money as strings. */
+export type UsageCdrWire = z.input<typeof usageCdrV1>;
+
 type TopicSpec = {
   /** Base name; the deployed name gets KAFKA_TOPIC_PREFIX in front. */
   name: string;
@@ -110,6 +140,9 @@ export const TOPICS = {
   usageCdrHigh: { name: "usage-cdr-high", dlq: "usage-cdr-high-dlq" },
   usageCdrPostpaid: { name: "usage-cdr-postpaid", dlq: "usage-cdr-postpaid-dlq" },
   messageStatus: { name: "message-status", dlq: "message-status-dlq" },
+  // Charged (prepaid) or rated (postpaid) messages on their way to bulk-proc.
+  sendHigh: { name: "send-high", dlq: "send-high-dlq" },
+  sendLow: { name: "send-low", dlq: "send-low-dlq" },
 } as const satisfies Record<string, TopicSpec>;
 
 /** Every dead-letter topic (base names), for the recorder and the console. */

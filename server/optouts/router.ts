@@ -23,6 +23,8 @@ export const optOutsRouter = createTRPCRouter({
     .input(
       z.object({
         clientId: z.string().nullish(),
+        // "global": only opt-outs that apply to every client.
+        scope: z.literal("global").optional(),
         cursor: z.string().nullish(),
         limit: z.number().int().min(1).max(200).default(50),
       }),

@@ -75,9 +75,12 @@ export async function findOptedOut(db: Db, redis: Redis, clientId: string, numbe
   return new Set(numbers.filter((_, i) => global[i] === 1 || own[i] === 1));
 }
 
-export async function listOptOuts(db: Db, opts: { clientId?: string | null; cursor?: string | null; limit: number }) {
+export async function listOptOuts(
+  db: Db,
+  opts: { clientId?: string | null; scope?: typeof GLOBAL_SCOPE; cursor?: string | null; limit: number },
+) {
   const items = await db.prisma.optOut.findMany({
-    where: opts.clientId ? { clientId: opts.clientId } : {},
+    where: opts.scope === GLOBAL_SCOPE ? { scope: GLOBAL_SCOPE } : opts.clientId ? { clientId: opts.clientId } : {},
     orderBy: { id: "asc" },
     take: opts.limit + 1,
     ...(opts.cursor ? { cursor: { id: opts.cursor }, skip: 1 } : {}),

@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { formatMoney } from "@/server/billing/money";
 import { StatusBadge } from "../../_components/status-badge";
 import { useTRPC } from "../../_trpc/react";
@@ -25,8 +26,12 @@ export function ClientList() {
           {clients.data?.map((c) => {
             const account = c.accounts[0];
             return (
-              <tr key={c.id}>
-                <td className="px-4 py-3 font-medium">{c.name}</td>
+              <tr key={c.id} className="hover:bg-slate-50">
+                <td className="px-4 py-3 font-medium">
+                  <Link href={`/clients/${c.id}`} className="text-indigo-700 hover:underline">
+                    {c.name}
+                  </Link>
+                </td>
                 <td className="px-4 py-3">{c.billingType.toLowerCase()}</td>
                 <td className="px-4 py-3">
                   <StatusBadge status={c.status} />
