@@ -24,6 +24,8 @@ const WORKERS: Proc[] = [
   { name: "scheduler", cmd: node, args: ["--import", "tsx", "workers/scheduler.ts"], hasHealthPort: true },
   { name: "validator", cmd: node, args: ["--import", "tsx", "workers/validator.ts"], hasHealthPort: true },
   { name: "status-writer", cmd: node, args: ["--import", "tsx", "workers/status-writer.ts"], hasHealthPort: true },
+  { name: "prepaid-high", cmd: node, args: ["--import", "tsx", "workers/prepaid-high.ts"], hasHealthPort: true },
+  { name: "prepaid-low", cmd: node, args: ["--import", "tsx", "workers/prepaid-low.ts"], hasHealthPort: true },
   {
     name: "dead-letter-recorder",
     cmd: node,

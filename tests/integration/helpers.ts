@@ -13,17 +13,22 @@ import type { StartedWorker, WorkerDeps } from "@/server/worker/run-worker";
 import { startLauncher, startScheduler } from "@/server/campaigns/workers";
 import { startStatusWriter } from "@/server/messages/status-writer-worker";
 import { startValidator } from "@/server/validation/validator";
+import { startPrepaidLane } from "@/server/billing/prepaid-lane";
 
-export type Stage = "launcher" | "scheduler" | "validator" | "status-writer";
+export type Stage = "launcher" | "scheduler" | "validator" | "status-writer" | "prepaid-high" | "prepaid-low";
 const STAGES: Record<Stage, (deps: WorkerDeps) => Promise<StartedWorker>> = {
   launcher: startLauncher,
   scheduler: startScheduler,
   validator: startValidator,
   "status-writer": startStatusWriter,
+  "prepaid-high": startPrepaidLane("high"),
+  "prepaid-low": startPrepaidLane("low"),
 };
 
+const CAMPAIGN_STAGES: Stage[] = ["launcher", "scheduler", "validator", "status-writer"];
+
 /** Starts pipeline stages in this process, as their worker processes would. */
-export async function startStages(deps: WorkerDeps, stages: Stage[] = Object.keys(STAGES) as Stage[]) {
+export async function startStages(deps: WorkerDeps, stages: Stage[] = CAMPAIGN_STAGES) {
   const started = await Promise.all(stages.map((s) => STAGES[s](deps)));
   return { stop: () => Promise.all(started.map((w) => w.stop())).then(() => undefined) };
 }

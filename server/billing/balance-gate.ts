@@ -1,0 +1,132 @@
+import type { Redis } from "ioredis";
+import type pg from "pg";
+
+// The prepaid balance gate, answered from Redis.
+//
+// Invariant, per account, at every moment:
+//   available = settled balance (Postgres) − Σ pending reservations
+// where a reservation is pending from the moment the gate accepts a message
+// until the deduction service has applied its CDR to Postgres. The gate's
+// script reserves only if `available` covers the amount, atomically, and
+// records the reservation under the message id, so a redelivered message is
+// never reserved twice. The deduction service removes a reservation when it
+// debits Postgres, leaving `available` unchanged.
+//
+// Amounts are integers in minor units; Lua numbers are doubles, exact up to
+// 2^53 minor units per account, far beyond any real balance.
+
+const availableKey = (accountId: string) => `account:${accountId}:available`;
+const pendingKey = (accountId: string) => `account:${accountId}:pending`;
+const rejectedKey = (accountId: string) => `account:${accountId}:rejected`;
+
+// 1 reserved (now or before), 0 not enough balance (now or before), -1 account not loaded.
+const RESERVE_SCRIPT = `
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 1 end
+if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
+local available = redis.call('GET', KEYS[1])
+if not available then return -1 end
+if tonumber(available) < tonumber(ARGV[2]) then
+  redis.call('SADD', KEYS[3], ARGV[1])
+  redis.call('EXPIRE', KEYS[3], 172800)
+  return 0
+end
+redis.call('DECRBY', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
+`;
+
+type GateRedis = Redis & { volleyReserve?: unknown };
+type GatePipeline = {
+  volleyReserve(available: string, pending: string, rejected: string, messageId: string, amount: string): void;
+  exec(): Promise<[Error | null, unknown][] | null>;
+};
+
+function gatePipeline(redis: Redis): GatePipeline {
+  if (!(redis as GateRedis).volleyReserve)
+    redis.defineCommand("volleyReserve", { numberOfKeys: 3, lua: RESERVE_SCRIPT });
+  return redis.pipeline() as unknown as GatePipeline;
+}
+
+/**
+ * Loads `available` for accounts Redis does not know yet, from Postgres.
+ * SET NX: when several gates load the same account, the first value stands.
+ */
+export async function loadAvailable(redis: Redis, pool: pg.Pool, accountIds: string[]): Promise<void> {
+  const unique = [...new Set(accountIds)];
+  const existing = await redis.mget(unique.map(availableKey));
+  const missing = unique.filter((_, i) => existing[i] === null);
+  if (missing.length === 0) return;
+  const { rows } = await pool.query<{ id: string; balance: string }>(
+    "SELECT id, balance::text AS balance FROM accounts WHERE id = ANY($1::text[])",
+    [missing],
+  );
+  const pipeline = redis.pipeline();
+  for (const r of rows) pipeline.set(availableKey(r.id), r.balance, "NX");
+  await pipeline.exec();
+}
+
+export type ReserveRequest = { accountId: string; messageId: string; amount: bigint };
+
+/** Reserves each amount in order, atomically per request; true where it was (or already had been) reserved. */
+export async function reserve(redis: Redis, pool: pg.Pool, requests: ReserveRequest[]): Promise<boolean[]> {
+  if (requests.length === 0) return [];
+  await loadAvailable(
+    redis,
+    pool,
+    requests.map((r) => r.accountId),
+  );
+  const run = async (batch: ReserveRequest[]) => {
+    const pipeline = gatePipeline(redis);
+    for (const r of batch) {
+      pipeline.volleyReserve(
+        availableKey(r.accountId),
+        pendingKey(r.accountId),
+        rejectedKey(r.accountId),
+        r.messageId,
+        r.amount.toString(),
+      );
+    }
+    return ((await pipeline.exec()) ?? []).map(([err, result]) => {
+      if (err) throw err;
+      return Number(result);
+    });
+  };
+  let results = await run(requests);
+  // An account evicted between loading and reserving: load and try those again.
+  if (results.includes(-1)) {
+    const again = requests.filter((_, i) => results[i] === -1);
+    await loadAvailable(
+      redis,
+      pool,
+      again.map((r) => r.accountId),
+    );
+    const retried = await run(again);
+    let k = 0;
+    results = results.map((r) => (r === -1 ? retried[k++]! : r));
+    if (results.includes(-1)) throw new Error("account balance could not be loaded into Redis");
+  }
+  return results.map((r) => r === 1);
+}
+
+/** Called by the deduction service once CDRs are in Postgres: the reservations are settled. */
+export async function settleReservations(
+  redis: Redis,
+  settled: { accountId: string; messageId: string }[],
+): Promise<void> {
+  if (settled.length === 0) return;
+  const pipeline = redis.pipeline();
+  for (const s of settled) pipeline.hdel(pendingKey(s.accountId), s.messageId);
+  await pipeline.exec();
+}
+
+/** What the console and the API show: Redis when loaded, Postgres otherwise. */
+export async function availableBalance(redis: Redis, pool: pg.Pool, accountId: string): Promise<bigint> {
+  const cached = await redis.get(availableKey(accountId));
+  if (cached !== null) return BigInt(cached);
+  const { rows } = await pool.query<{ balance: string }>(
+    "SELECT balance::text AS balance FROM accounts WHERE id = $1",
+    [accountId],
+  );
+  if (!rows[0]) throw new Error(`unknown account ${accountId}`);
+  return BigInt(rows[0].balance);
+}

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPrepaidLane } from "@/server/billing/prepaid-lane";
+import { TOPICS, type BulkMessage, type RoutedMessage } from "@/server/kafka/topics";
+import type { StartedWorker } from "@/server/worker/run-worker";
+import { createTestClient, createTestDeps, readTopic, startStages, waitFor } from "./helpers";
+
+// The prepaid balance gate against real Kafka, Redis and Postgres: racing
+// senders can never spend more than the balance, and a replayed message is
+// never reserved twice.
+
+let deps: Awaited<ReturnType<typeof createTestDeps>>;
+let stages: { stop(): Promise<void> };
+let extraGate: StartedWorker;
+const prefixed = (name: string) => deps.env.KAFKA_TOPIC_PREFIX + name;
+
+beforeAll(async () => {
+  deps = await createTestDeps();
+  stages = await startStages(deps, ["validator", "status-writer", "prepaid-high", "prepaid-low"]);
+  // A second gate instance on the same lane, so reservations race across consumers.
+  extraGate = await startPrepaidLane("high")(deps);
+});
+
+afterAll(async () => {
+  await extraGate?.stop();
+  await stages?.stop();
+  await deps?.close();
+});
+
+describe("prepaid balance gate", () => {
+  it("lets 50 racing senders spend exactly the balance and no more", async () => {
+    const covered = 40;
+    // The test plan charges 2 per segment by default; one-segment messages.
+    const client = await createTestClient(deps.api, { balance: BigInt(covered * 2) });
+    const account = await deps.db.prisma.account.findFirstOrThrow({ where: { clientId: client.id } });
+    const message = (sender: number, k: number): BulkMessage => ({
+      v: 1,
+      messageId: `race-${client.id}-${sender}-${k}`,
+      clientId: client.id,
+      campaignId: null,
+      row: null,
+      recipient: `+4474008${String(sender * 10 + k).padStart(5, "0")}`,
+      sender: "TESTCO",
+      template: "Your code is 1234",
+      variables: {},
+      category: "AUTHENTICATION",
+      createdAt: new Date().toISOString(),
+    });
+    // 50 senders, 2 messages each, all at once, spread over partitions.
+    await Promise.all(
+      Array.from({ length: 50 }, (_, s) =>
+        deps.producer.send(
+          prefixed(TOPICS.bulk.name),
+          [message(s, 0), message(s, 1)].map((m) => ({ key: m.messageId, value: JSON.stringify(m) })),
+        ),
+      ),
+    );
+
+    const refused = await waitFor(
+      () => deps.db.prisma.message.count({ where: { clientId: client.id, statusReason: "INSUFFICIENT_BALANCE" } }),
+      (n) => n === 100 - covered,
+      { what: "the messages the balance does not cover to be refused", timeoutMs: 45_000 },
+    );
+    expect(refused).toBe(60);
+    const cdrs = await readTopic(
+      deps.kafka,
+      prefixed(TOPICS.usageCdrHigh.name),
+      (records) => records.filter((r) => r.key === account.id).length >= covered,
+    );
+    const mine = cdrs.filter((r) => r.key === account.id).map((r) => JSON.parse(r.value));
+    expect(new Set(mine.map((c) => c.cdrId)).size).toBe(covered);
+    expect(mine.reduce((sum, c) => sum + BigInt(c.amount), 0n)).toBe(BigInt(covered * 2));
+    expect(await deps.redis.get(`account:${account.id}:available`)).toBe("0");
+    const pending = await deps.redis.hvals(`account:${account.id}:pending`);
+    expect(pending.reduce((sum, v) => sum + BigInt(v), 0n)).toBe(BigInt(covered * 2));
+
+    // The charged ones went on to delivery, keyed by account; the refused did not.
+    const sent = await readTopic(
+      deps.kafka,
+      prefixed(TOPICS.sendHigh.name),
+      (records) => records.filter((r) => r.key === account.id).length >= covered,
+    );
+    const sentIds = new Set(sent.filter((r) => r.key === account.id).map((r) => JSON.parse(r.value).messageId));
+    expect([...sentIds].sort()).toEqual(mine.map((c) => c.messageId).sort());
+
+    // Replaying the charged messages into the gate reserves and charges nothing more.
+    const replay: RoutedMessage[] = sent.filter((r) => r.key === account.id).map((r) => JSON.parse(r.value));
+    await deps.producer.send(
+      prefixed(TOPICS.prepaidHigh.name),
+      replay.map((m) => ({ key: m.accountId, value: JSON.stringify(m) })),
+    );
+    const after = await readTopic(
+      deps.kafka,
+      prefixed(TOPICS.usageCdrHigh.name),
+      (records) => records.filter((r) => r.key === account.id).length >= covered * 2,
+    );
+    const charged = after.filter((r) => r.key === account.id).map((r) => JSON.parse(r.value));
+    // Re-emitted CDRs carry the same ids: the deduction service applies each once.
+    expect(new Set(charged.map((c) => c.cdrId)).size).toBe(covered);
+    expect(await deps.redis.get(`account:${account.id}:available`)).toBe("0");
+    expect(await deps.redis.hlen(`account:${account.id}:pending`)).toBe(covered);
+  });
+});

@@ -1,0 +1,5 @@
+import { startPrepaidLane } from "../server/billing/prepaid-lane";
+import { runWorker } from "../server/worker/run-worker";
+
+// be-prepaid-high: authentication and agent-flow traffic, small batches.
+await runWorker("prepaid-high", startPrepaidLane("high"));

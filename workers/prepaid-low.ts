@@ -1,0 +1,5 @@
+import { startPrepaidLane } from "../server/billing/prepaid-lane";
+import { runWorker } from "../server/worker/run-worker";
+
+// be-prepaid-low: marketing and bulk traffic, large batches.
+await runWorker("prepaid-low", startPrepaidLane("low"));
