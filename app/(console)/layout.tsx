@@ -9,6 +9,7 @@ const NAV = [
   { href: "/campaigns", label: "Campaigns" },
   { href: "/clients", label: "Clients" },
   { href: "/dead-letters", label: "Dead letters" },
+  { href: "/opt-outs", label: "Opt-outs" },
 ];
 
 export default async function ConsoleLayout({ children }: { children: ReactNode }) {

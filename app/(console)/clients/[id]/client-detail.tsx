@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import { formatMoney } from "@/server/billing/money";
 import type { getClient } from "@/server/clients/service";
 import { formatDateTime } from "../../../_components/format";
@@ -12,8 +12,9 @@ import { useTRPC } from "../../../_trpc/react";
 type Client = Awaited<ReturnType<typeof getClient>>;
 type FieldErrors = Record<string, string[] | undefined> | undefined;
 
-const input =
-  "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-indigo-500 focus:outline-none disabled:bg-slate-50 disabled:text-slate-500";
+const inputBase =
+  "block w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-indigo-500 focus:outline-none disabled:bg-slate-50 disabled:text-slate-500";
+const input = `mt-1 ${inputBase}`;
 const labelText = "block text-sm font-medium";
 const hint = "mt-1 block text-xs text-slate-500";
 const primaryButton =
@@ -57,7 +58,7 @@ export function ClientDetail({ id, canEdit }: { id: string; canEdit: boolean }) 
         </div>
       </div>
 
-      <section className="grid gap-4 sm:grid-cols-3">
+      <dl className="grid gap-4 sm:grid-cols-3">
         <Fact label="Billing">{c.billingType.toLowerCase()}</Fact>
         {c.billingType === "PREPAID" ? (
           <Fact label="Balance">{account ? formatMoney(account.balance, account.currency) : "—"}</Fact>
@@ -77,7 +78,7 @@ export function ClientDetail({ id, canEdit }: { id: string; canEdit: boolean }) 
             default {formatMoney(c.ratePlan.defaultPricePerSegment, c.ratePlan.currency)} per segment
           </span>
         </Fact>
-      </section>
+      </dl>
 
       <div className="grid items-start gap-6 lg:grid-cols-3">
         <SettingsForm key={c.id} client={c} canEdit={canEdit} />
@@ -91,7 +92,7 @@ export function ClientDetail({ id, canEdit }: { id: string; canEdit: boolean }) 
   );
 }
 
-function Fact({ label, children }: { label: string; children: React.ReactNode }) {
+function Fact({ label, children }: { label: string; children: ReactNode }) {
   return (
     <div className="rounded-lg border border-slate-200 bg-white p-4">
       <dt className="text-xs font-semibold uppercase tracking-wide text-slate-500">{label}</dt>
@@ -158,7 +159,11 @@ function SettingsForm({ client, canEdit }: { client: Client; canEdit: boolean })
   const changes = changesBetween(settingsOf(client), form);
   const isDirty = Object.keys(changes).length > 0;
   const fieldErrors = update.error?.data?.zodError?.fieldErrors as FieldErrors;
-  const set = <K extends keyof Settings>(key: K, value: Settings[K]) => setForm((f) => ({ ...f, [key]: value }));
+  const set = <K extends keyof Settings>(key: K, value: Settings[K]) => {
+    // An error or notice is about what was sent; once the form changes it no longer applies.
+    if (!update.isPending) update.reset();
+    setForm((f) => ({ ...f, [key]: value }));
+  };
 
   return (
     <form
@@ -242,18 +247,20 @@ function SettingsForm({ client, canEdit }: { client: Client; canEdit: boolean })
           </div>
         </div>
 
-        <label className="flex items-center gap-2 text-sm">
-          <input
-            type="checkbox"
-            checked={form.smartEncoding}
-            onChange={(e) => set("smartEncoding", e.target.checked)}
-          />
-          Smart encoding
-          <span className="text-xs text-slate-500">
-            (replace curly quotes, dashes and similar with GSM-7 look-alikes, so fewer segments)
+        <div>
+          <label className="flex items-center gap-2 text-sm font-medium">
+            <input
+              type="checkbox"
+              checked={form.smartEncoding}
+              onChange={(e) => set("smartEncoding", e.target.checked)}
+            />
+            Smart encoding
+          </label>
+          <span className={`${hint} ml-6`}>
+            Replaces curly quotes, dashes and similar with GSM-7 look-alikes, so messages take fewer segments.
           </span>
-        </label>
-        <FieldError errors={fieldErrors?.smartEncoding} />
+          <FieldError errors={fieldErrors?.smartEncoding} />
+        </div>
 
         <div className="border-t border-slate-100 pt-5">
           <span className={labelText}>Quiet hours</span>
@@ -267,13 +274,13 @@ function SettingsForm({ client, canEdit }: { client: Client; canEdit: boolean })
             No quiet hours
           </label>
           <div className="mt-3 flex items-end gap-3">
-            <div>
+            <div className="w-32">
               <label htmlFor="client-quiet-start" className={labelText}>
                 From
               </label>
               <input
                 id="client-quiet-start"
-                className={`${input} w-28 font-mono`}
+                className={`${input} font-mono`}
                 placeholder="HH:MM"
                 inputMode="numeric"
                 disabled={!form.hasQuietHours}
@@ -282,13 +289,13 @@ function SettingsForm({ client, canEdit }: { client: Client; canEdit: boolean })
               />
             </div>
             <span className="pb-2 text-slate-400">–</span>
-            <div>
+            <div className="w-32">
               <label htmlFor="client-quiet-end" className={labelText}>
                 Until
               </label>
               <input
                 id="client-quiet-end"
-                className={`${input} w-28 font-mono`}
+                className={`${input} font-mono`}
                 placeholder="HH:MM"
                 inputMode="numeric"
                 disabled={!form.hasQuietHours}
@@ -392,7 +399,7 @@ function SenderIds({ client, canEdit }: { client: Client; canEdit: boolean }) {
           <div className="mt-1 flex gap-2">
             <input
               id="sender-id-new"
-              className={`${input} mt-0 font-mono`}
+              className={`${inputBase} font-mono`}
               placeholder="BRAND"
               value={value}
               onChange={(e) => setValue(e.target.value)}
