@@ -1,5 +1,8 @@
 import type { Redis } from "ioredis";
 import type pg from "pg";
+import { TransientError } from "../kafka/errors";
+
+export class BalancesNotReady extends TransientError {}
 
 // The prepaid balance gate, answered from Redis.
 //
@@ -15,12 +18,16 @@ import type pg from "pg";
 // Amounts are integers in minor units; Lua numbers are doubles, exact up to
 // 2^53 minor units per account, far beyond any real balance.
 
-const availableKey = (accountId: string) => `account:${accountId}:available`;
-const pendingKey = (accountId: string) => `account:${accountId}:pending`;
+export const availableKey = (accountId: string) => `account:${accountId}:available`;
+export const pendingKey = (accountId: string) => `account:${accountId}:pending`;
 const rejectedKey = (accountId: string) => `account:${accountId}:rejected`;
+/** Present while Redis holds every balance; gone after Redis lost its data. */
+export const readyKey = (namespace: string) => `billing:${namespace}ready`;
 
-// 1 reserved (now or before), 0 not enough balance (now or before), -1 account not loaded.
+// 1 reserved (now or before), 0 not enough balance (now or before),
+// -1 account not loaded, -2 balances not ready (Redis lost them; rebuild first).
 const RESERVE_SCRIPT = `
+if redis.call('EXISTS', KEYS[4]) == 0 then return -2 end
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 1 end
 if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
 local available = redis.call('GET', KEYS[1])
@@ -37,13 +44,20 @@ return 1
 
 type GateRedis = Redis & { volleyReserve?: unknown };
 type GatePipeline = {
-  volleyReserve(available: string, pending: string, rejected: string, messageId: string, amount: string): void;
+  volleyReserve(
+    available: string,
+    pending: string,
+    rejected: string,
+    ready: string,
+    messageId: string,
+    amount: string,
+  ): void;
   exec(): Promise<[Error | null, unknown][] | null>;
 };
 
 function gatePipeline(redis: Redis): GatePipeline {
   if (!(redis as GateRedis).volleyReserve)
-    redis.defineCommand("volleyReserve", { numberOfKeys: 3, lua: RESERVE_SCRIPT });
+    redis.defineCommand("volleyReserve", { numberOfKeys: 4, lua: RESERVE_SCRIPT });
   return redis.pipeline() as unknown as GatePipeline;
 }
 
@@ -67,8 +81,17 @@ export async function loadAvailable(redis: Redis, pool: pg.Pool, accountIds: str
 
 export type ReserveRequest = { accountId: string; messageId: string; amount: bigint };
 
-/** Reserves each amount in order, atomically per request; true where it was (or already had been) reserved. */
-export async function reserve(redis: Redis, pool: pg.Pool, requests: ReserveRequest[]): Promise<boolean[]> {
+/**
+ * Reserves each amount in order, atomically per request; true where it was
+ * (or already had been) reserved. Throws BalancesNotReady when Redis has
+ * lost the balances: nothing may be reserved until they are rebuilt.
+ */
+export async function reserve(
+  redis: Redis,
+  pool: pg.Pool,
+  namespace: string,
+  requests: ReserveRequest[],
+): Promise<boolean[]> {
   if (requests.length === 0) return [];
   await loadAvailable(
     redis,
@@ -82,6 +105,7 @@ export async function reserve(redis: Redis, pool: pg.Pool, requests: ReserveRequ
         availableKey(r.accountId),
         pendingKey(r.accountId),
         rejectedKey(r.accountId),
+        readyKey(namespace),
         r.messageId,
         r.amount.toString(),
       );
@@ -92,6 +116,7 @@ export async function reserve(redis: Redis, pool: pg.Pool, requests: ReserveRequ
     });
   };
   let results = await run(requests);
+  if (results.includes(-2)) throw new BalancesNotReady("billing balances are not loaded in Redis");
   // An account evicted between loading and reserving: load and try those again.
   if (results.includes(-1)) {
     const again = requests.filter((_, i) => results[i] === -1);

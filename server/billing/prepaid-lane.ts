@@ -1,4 +1,6 @@
 import type { Redis } from "ioredis";
+import type { Kafka } from "kafkajs";
+import type { Logger } from "pino";
 import { loadClientProfiles } from "../clients/profile";
 import type { Db } from "../db";
 import type { VolleyProducer } from "../kafka/client";
@@ -11,7 +13,8 @@ import {
   type UsageCdrWire,
 } from "../kafka/topics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
-import { reserve } from "./balance-gate";
+import { BalancesNotReady, reserve } from "./balance-gate";
+import { ensureBalancesReady } from "./rebuild";
 import { pricePerSegment, RatePlanCache } from "./pricing";
 
 export type Lane = "high" | "low";
@@ -21,7 +24,15 @@ const LANES = {
   low: { source: TOPICS.prepaidLowBulk, cdr: TOPICS.usageCdrLow, send: TOPICS.sendLow, batch: 2_000, concurrency: 2 },
 } as const;
 
-export type PrepaidDeps = { db: Db; redis: Redis; producer: VolleyProducer; topicPrefix: string; plans: RatePlanCache };
+export type PrepaidDeps = {
+  db: Db;
+  redis: Redis;
+  kafka: Kafka;
+  log: Logger;
+  producer: VolleyProducer;
+  topicPrefix: string;
+  plans: RatePlanCache;
+};
 
 /**
  * be-prepaid-*: prices each message from its client's rate plan, reserves the
@@ -50,11 +61,20 @@ export async function chargePrepaidBatch(
     priced.push({ message: m, unitPrice, amount: unitPrice * BigInt(m.segments), currency: plan.currency });
   });
 
-  const reserved = await reserve(
-    deps.redis,
-    deps.db.pool,
-    priced.map((p) => ({ accountId: p.message.accountId, messageId: p.message.messageId, amount: p.amount })),
-  );
+  const requests = priced.map((p) => ({
+    accountId: p.message.accountId,
+    messageId: p.message.messageId,
+    amount: p.amount,
+  }));
+  let reserved: boolean[];
+  try {
+    reserved = await reserve(deps.redis, deps.db.pool, deps.topicPrefix, requests);
+  } catch (err) {
+    if (!(err instanceof BalancesNotReady)) throw err;
+    // First start, or Redis lost its data: rebuild, then reserve.
+    await ensureBalancesReady(deps);
+    reserved = await reserve(deps.redis, deps.db.pool, deps.topicPrefix, requests);
+  }
   const cdrs: UsageCdrWire[] = [];
   const sends: RoutedMessage[] = [];
   const refused: MessageStatusEvent[] = [];
@@ -121,7 +141,11 @@ export function startPrepaidLane(lane: Lane) {
       maxBatchSize: spec.batch,
       partitionsConsumedConcurrently: spec.concurrency,
       handle: (records) =>
-        chargePrepaidBatch({ db, redis, producer, topicPrefix: env.KAFKA_TOPIC_PREFIX, plans }, lane, records),
+        chargePrepaidBatch(
+          { db, redis, kafka, log, producer, topicPrefix: env.KAFKA_TOPIC_PREFIX, plans },
+          lane,
+          records,
+        ),
     });
     return { stop: () => consumer.stop() };
   };

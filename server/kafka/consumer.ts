@@ -25,11 +25,17 @@ export type RunningConsumer = {
   stop(): Promise<void>;
 };
 
-export type BatchConsumerOptions<T> = {
+/** A consumed topic and the dead-letter topic its poison records go to. */
+export type TopicRoute = { topic: string; dlqTopic: string };
+
+export type BatchConsumerOptions<T> = (
+  | TopicRoute
+  // Several topics in one group need one consumer: kafkajs's assigner hands
+  // every member partitions of every topic the group subscribes to.
+  | { topics: TopicRoute[] }
+) & {
   kafka: Kafka;
   groupId: string;
-  topic: string;
-  dlqTopic: string;
   schema: z.ZodType<T>;
   producer: VolleyProducer;
   log: Logger;
@@ -74,7 +80,7 @@ export function decodeRecord<T>(
 }
 
 /**
- * Consumes one topic in batches. Offsets are resolved and committed only after
+ * Consumes one topic (or several) in batches. Offsets are resolved and committed only after
  * `handle` has returned (its writes are durable) and poison records are on the
  * dead-letter topic; a handler error redelivers the chunk, so handlers must be
  * idempotent.
@@ -88,12 +94,10 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
     heartbeatInterval: 3_000,
     maxBytesPerPartition: 4 * 1024 * 1024,
   });
+  const routes = "topics" in opts ? opts.topics : [{ topic: opts.topic, dlqTopic: opts.dlqTopic }];
+  const dlqOf = new Map(routes.map((r) => [r.topic, r.dlqTopic]));
   await consumer.connect();
-  await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning ?? true });
-
-  const consumed = metrics.recordsConsumed.labels(opts.groupId, opts.topic);
-  const deadLettered = metrics.recordsDeadLettered.labels(opts.groupId, opts.topic);
-  const batchSeconds = metrics.batchSeconds.labels(opts.groupId, opts.topic);
+  await consumer.subscribe({ topics: routes.map((r) => r.topic), fromBeginning: opts.fromBeginning ?? true });
 
   const maxAttempts = opts.maxAttempts ?? 3;
   const failures = new Map<string, number>();
@@ -134,6 +138,9 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
     autoCommit: true,
     partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+      const consumed = metrics.recordsConsumed.labels(opts.groupId, batch.topic);
+      const deadLettered = metrics.recordsDeadLettered.labels(opts.groupId, batch.topic);
+      const batchSeconds = metrics.batchSeconds.labels(opts.groupId, batch.topic);
       for (let i = 0; i < batch.messages.length; i += opts.maxBatchSize) {
         if (!isRunning() || isStale()) return;
         const chunk = batch.messages.slice(i, i + opts.maxBatchSize);
@@ -149,12 +156,12 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
           } else poison.push(decoded);
         }
         if (valid.length > 0) {
-          const rejected = await handleWithAttempts(valid, `${batch.partition}:${chunk[0]!.offset}`);
+          const rejected = await handleWithAttempts(valid, `${batch.topic}:${batch.partition}:${chunk[0]!.offset}`);
           for (const r of rejected) poison.push({ message: byOffset.get(r.record.offset)!, error: r.error });
         }
         if (poison.length > 0) {
           await opts.producer.send(
-            opts.dlqTopic,
+            dlqOf.get(batch.topic)!,
             poison.map(({ message, error }) => ({
               key: message.key,
               value: message.value ?? Buffer.alloc(0),

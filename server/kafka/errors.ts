@@ -15,7 +15,13 @@ const TRANSIENT_CODES = new Set([
 // PostgreSQL SQLSTATE classes and codes that say "try again".
 const TRANSIENT_SQLSTATE = [/^08/, /^53/, /^57P0[123]$/, /^40001$/, /^40P01$/, /^55P03$/];
 
+/** Thrown on purpose when work must wait (a rebuild in progress, say): retry the batch later. */
+export class TransientError extends Error {
+  override name = "TransientError";
+}
+
 export function isTransientError(err: unknown): boolean {
+  if (err instanceof TransientError) return true;
   if (!(err instanceof Error)) return false;
   const e = err as Error & { code?: unknown; retriable?: boolean; cause?: unknown };
   if (typeof e.code === "string") {

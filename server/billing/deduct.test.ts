@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { usageCdrV1, type UsageCdr } from "../kafka/topics";
+import { ledgerColumns, ledgerReference, uniqueCdrs } from "./deduct";
+
+function cdr(cdrId: string, amount: string, accountId = "acc-1"): UsageCdr {
+  return usageCdrV1.parse({
+    v: 1,
+    cdrId,
+    messageId: `msg-${cdrId}`,
+    accountId,
+    clientId: "client-1",
+    campaignId: null,
+    category: "MARKETING",
+    recipient: "+447911123456",
+    segments: 1,
+    unitPrice: amount,
+    amount,
+    currency: "USD",
+    at: "2026-11-24T10:00:00.000Z",
+  });
+}
+
+describe("ledgerReference", () => {
+  it("keys a charge by its CDR id", () => {
+    expect(ledgerReference("camp-1-42")).toBe("cdr:camp-1-42");
+  });
+});
+
+describe("uniqueCdrs", () => {
+  it("keeps the first CDR of each id, in order", () => {
+    const first = cdr("a", "5");
+    const out = uniqueCdrs([first, cdr("b", "3"), cdr("a", "7"), cdr("c", "1"), cdr("b", "3")]);
+    expect(out.map((c) => c.cdrId)).toEqual(["a", "b", "c"]);
+    expect(out[0]).toBe(first);
+  });
+});
+
+describe("ledgerColumns", () => {
+  it("lays CDRs out as unnest columns, charges negative, money as exact decimal strings", () => {
+    const columns = ledgerColumns([cdr("a", "9007199254740993", "acc-2"), cdr("b", "0"), cdr("c", "12")]);
+    expect(columns).toEqual({
+      accountIds: ["acc-2", "acc-1", "acc-1"],
+      // 2^53 + 1: a JS number would have rounded it to ...992.
+      amounts: ["-9007199254740993", "0", "-12"],
+      references: ["cdr:a", "cdr:b", "cdr:c"],
+      messageIds: ["msg-a", "msg-b", "msg-c"],
+      createdAt: ["2026-11-24T10:00:00.000Z", "2026-11-24T10:00:00.000Z", "2026-11-24T10:00:00.000Z"],
+    });
+  });
+});

@@ -1,0 +1,130 @@
+import type { Db } from "../db";
+import type { UsageCdr } from "../kafka/topics";
+
+// Keyed batch deduction: a batch of CDRs becomes one Postgres transaction with
+// one multi-row ledger insert and one debit per account. The ledger's unique
+// reference (`cdr:<cdr id>`) is the idempotency key: a replayed CDR inserts no
+// row, and accounts are debited only by the rows that were inserted, so a
+// redelivered batch changes nothing. Money never passes through a JS number:
+// bigints go to pg as decimal strings and int8 comes back as text.
+
+export type DeductResult = {
+  /** Per account, what this batch newly debited (positive minor units) and from how many CDRs. */
+  applied: { accountId: string; amount: bigint; cdrs: number }[];
+  /** The balance after the batch of every account the batch named, debited or not. */
+  accounts: { accountId: string; balance: bigint }[];
+  /** CDRs that were not charged: their account does not exist or bills in another currency. */
+  refused: { cdr: UsageCdr; reason: string }[];
+};
+
+/** The ledger reference of a CDR's charge: unique, so the charge is made once. */
+export function ledgerReference(cdrId: string): string {
+  return `cdr:${cdrId}`;
+}
+
+/** The first CDR of each id: a batch can hold a redelivered copy. */
+export function uniqueCdrs(cdrs: UsageCdr[]): UsageCdr[] {
+  const seen = new Set<string>();
+  return cdrs.filter((c) => {
+    if (seen.has(c.cdrId)) return false;
+    seen.add(c.cdrId);
+    return true;
+  });
+}
+
+/** The unnest() columns of the ledger insert; amounts are charges, so negative. */
+export function ledgerColumns(cdrs: UsageCdr[]) {
+  const accountIds: string[] = new Array(cdrs.length);
+  const amounts: string[] = new Array(cdrs.length);
+  const references: string[] = new Array(cdrs.length);
+  const messageIds: string[] = new Array(cdrs.length);
+  const createdAt: string[] = new Array(cdrs.length);
+  cdrs.forEach((c, i) => {
+    accountIds[i] = c.accountId;
+    amounts[i] = (-c.amount).toString();
+    references[i] = ledgerReference(c.cdrId);
+    messageIds[i] = c.messageId;
+    createdAt[i] = c.at;
+  });
+  return { accountIds, amounts, references, messageIds, createdAt };
+}
+
+// Inserts the charges, skipping references already in the ledger, and debits
+// each account once by the sum of the rows this statement inserted (RETURNING
+// of the insert), so a replayed CDR debits nothing.
+const DEDUCT_SQL = `
+WITH inserted AS (
+  INSERT INTO ledger_entries (account_id, type, amount, reference, message_id, created_at)
+  SELECT account_id, 'CHARGE', amount, reference, message_id, created_at
+  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[])
+       AS t(account_id, amount, reference, message_id, created_at)
+  ON CONFLICT (reference) DO NOTHING
+  RETURNING account_id, amount
+), d AS (
+  SELECT account_id, sum(amount)::bigint AS total, count(*)::int AS n FROM inserted GROUP BY account_id
+)
+UPDATE accounts a SET balance = a.balance + d.total, updated_at = now()
+FROM d
+WHERE a.id = d.account_id
+RETURNING a.id, a.balance::text AS balance, (-d.total)::text AS debited, d.n AS cdrs`;
+
+/**
+ * Debits a batch of CDRs in one transaction (see the top of this file). The
+ * batch's accounts are locked first, in id order, so batches that share
+ * accounts (the low and the high lane, or a partition during a rebalance)
+ * wait for each other instead of deadlocking.
+ */
+export async function deductBatch(db: Pick<Db, "pool">, cdrs: UsageCdr[]): Promise<DeductResult> {
+  const result: DeductResult = { applied: [], accounts: [], refused: [] };
+  if (cdrs.length === 0) return result;
+  const accountIds = [...new Set(cdrs.map((c) => c.accountId))].sort();
+  const client = await db.pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    const { rows: locked } = await client.query<{ id: string; currency: string; balance: string }>(
+      `SELECT id, currency, balance::text AS balance FROM accounts
+       WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
+      [accountIds],
+    );
+    const known = new Map(locked.map((a) => [a.id, a]));
+    const charged: UsageCdr[] = [];
+    for (const cdr of uniqueCdrs(cdrs)) {
+      const account = known.get(cdr.accountId);
+      if (!account) result.refused.push({ cdr, reason: `unknown account ${cdr.accountId}` });
+      else if (account.currency !== cdr.currency)
+        result.refused.push({
+          cdr,
+          reason: `account ${cdr.accountId} bills in ${account.currency}, not ${cdr.currency}`,
+        });
+      else charged.push(cdr);
+    }
+    const balances = new Map(locked.map((a) => [a.id, BigInt(a.balance)]));
+    if (charged.length > 0) {
+      const c = ledgerColumns(charged);
+      const { rows } = await client.query<{ id: string; balance: string; debited: string; cdrs: number }>(DEDUCT_SQL, [
+        c.accountIds,
+        c.amounts,
+        c.references,
+        c.messageIds,
+        c.createdAt,
+      ]);
+      for (const r of rows) {
+        balances.set(r.id, BigInt(r.balance));
+        result.applied.push({ accountId: r.id, amount: BigInt(r.debited), cdrs: r.cdrs });
+      }
+    }
+    await client.query("COMMIT");
+    result.accounts = [...balances].map(([accountId, balance]) => ({ accountId, balance }));
+    return result;
+  } catch (err) {
+    // A connection that cannot even roll back is dropped, not returned to the pool.
+    broken = await client.query("ROLLBACK").then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
