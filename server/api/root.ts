@@ -1,4 +1,5 @@
 import { authRouter } from "../auth/router";
+import { billingRouter } from "../billing/router";
 import { campaignsRouter } from "../campaigns/router";
 import { clientsRouter } from "../clients/router";
 import { optOutsRouter } from "../optouts/router";
@@ -8,6 +9,7 @@ import { createCallerFactory, createTRPCRouter } from "./trpc";
 export const appRouter = createTRPCRouter({
   auth: authRouter,
   clients: clientsRouter,
+  billing: billingRouter,
   campaigns: campaignsRouter,
   optOuts: optOutsRouter,
   deadLetters: deadLettersRouter,

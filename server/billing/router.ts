@@ -1,0 +1,13 @@
+import { createTRPCRouter, operatorProcedure, protectedProcedure } from "../api/trpc";
+import { adjustBalance, getBalance, listLedger } from "./accounts";
+import { accountIdInput, adjustBalanceInput, ledgerInput } from "./schemas";
+
+export const billingRouter = createTRPCRouter({
+  balance: protectedProcedure.input(accountIdInput).query(({ ctx, input }) => getBalance(ctx.deps, input.accountId)),
+  ledger: protectedProcedure.input(ledgerInput).query(({ ctx, input }) => listLedger(ctx.deps.db, input)),
+  adjust: operatorProcedure
+    .input(adjustBalanceInput)
+    .mutation(({ ctx, input }) =>
+      adjustBalance({ ...ctx.deps, namespace: ctx.deps.env.KAFKA_TOPIC_PREFIX }, ctx.session.operatorId, input),
+    ),
+});
