@@ -6,10 +6,12 @@ import { AppError } from "../errors";
 import { availableBalance, availableKey, readyKey } from "./balance-gate";
 
 /** Settled (Postgres) and available (Redis: settled minus reservations in flight). */
-export async function getBalance(deps: { db: Db; redis: Redis }, accountId: string) {
+export async function getBalance(deps: { db: Db; redis: Redis; namespace: string }, accountId: string) {
   const account = await deps.db.prisma.account.findUnique({ where: { id: accountId } });
   if (!account) throw new AppError("NOT_FOUND", "Account not found");
-  const available = await availableBalance(deps.redis, deps.db.pool, accountId).catch(() => account.balance);
+  const available = await availableBalance(deps.redis, deps.db.pool, deps.namespace, accountId).catch(
+    () => account.balance,
+  );
   return {
     accountId,
     currency: account.currency,

@@ -144,10 +144,18 @@ export async function settleReservations(
   await pipeline.exec();
 }
 
-/** What the console and the API show: Redis when loaded, Postgres otherwise. */
-export async function availableBalance(redis: Redis, pool: pg.Pool, accountId: string): Promise<bigint> {
-  const cached = await redis.get(availableKey(accountId));
-  if (cached !== null) return BigInt(cached);
+/**
+ * What the console and the API show: the gate's figure while Redis holds
+ * the balances, the settled Postgres balance otherwise (during a rebuild).
+ */
+export async function availableBalance(
+  redis: Redis,
+  pool: pg.Pool,
+  namespace: string,
+  accountId: string,
+): Promise<bigint> {
+  const [ready, cached] = await redis.mget(readyKey(namespace), availableKey(accountId));
+  if (ready != null && cached != null) return BigInt(cached);
   const { rows } = await pool.query<{ balance: string }>(
     "SELECT balance::text AS balance FROM accounts WHERE id = $1",
     [accountId],

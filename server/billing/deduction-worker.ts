@@ -24,6 +24,10 @@ export async function startDeductionService({
   producer,
 }: WorkerDeps): Promise<StartedWorker> {
   const prefix = env.KAFKA_TOPIC_PREFIX;
+  // One fetch should fill a batch for every partition worked on at once
+  // (a CDR is ~400 bytes on the wire); kafkajs fetches again only when the
+  // whole fetch is handled, so a smaller fetch means smaller, slower batches.
+  const perPartition = Math.max(4 * 1024 * 1024, env.DEDUCTION_BATCH_SIZE * 512);
   const consumer = await startBatchConsumer({
     kafka,
     producer,
@@ -36,6 +40,8 @@ export async function startDeductionService({
     schema: usageCdrV1,
     maxBatchSize: env.DEDUCTION_BATCH_SIZE,
     partitionsConsumedConcurrently: env.DEDUCTION_CONCURRENCY,
+    maxBytesPerPartition: perPartition,
+    maxBytes: perPartition * env.DEDUCTION_CONCURRENCY,
     handle: (records) => applyCdrs({ db, redis }, records),
   });
   return { stop: () => consumer.stop() };

@@ -130,6 +130,8 @@ export function startPrepaidLane(lane: Lane) {
   return async ({ env, log, db, redis, kafka, producer }: WorkerDeps): Promise<StartedWorker> => {
     const spec = LANES[lane];
     const plans = new RatePlanCache(db.pool);
+    // Balances in Redis before the first message, so the first batch does not wait for a rebuild.
+    await ensureBalancesReady({ db, redis, kafka, log, topicPrefix: env.KAFKA_TOPIC_PREFIX });
     const consumer = await startBatchConsumer({
       kafka,
       producer,

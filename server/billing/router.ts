@@ -3,7 +3,11 @@ import { adjustBalance, getBalance, listLedger } from "./accounts";
 import { accountIdInput, adjustBalanceInput, ledgerInput } from "./schemas";
 
 export const billingRouter = createTRPCRouter({
-  balance: protectedProcedure.input(accountIdInput).query(({ ctx, input }) => getBalance(ctx.deps, input.accountId)),
+  balance: protectedProcedure
+    .input(accountIdInput)
+    .query(({ ctx, input }) =>
+      getBalance({ ...ctx.deps, namespace: ctx.deps.env.KAFKA_TOPIC_PREFIX }, input.accountId),
+    ),
   ledger: protectedProcedure.input(ledgerInput).query(({ ctx, input }) => listLedger(ctx.deps.db, input)),
   adjust: operatorProcedure
     .input(adjustBalanceInput)

@@ -8,6 +8,7 @@ import type { getClient } from "@/server/clients/service";
 import { formatDateTime } from "../../../_components/format";
 import { StatusBadge } from "../../../_components/status-badge";
 import { useTRPC } from "../../../_trpc/react";
+import { BalancePanel } from "./balance-panel";
 
 type Client = Awaited<ReturnType<typeof getClient>>;
 type FieldErrors = Record<string, string[] | undefined> | undefined;
@@ -83,6 +84,7 @@ export function ClientDetail({ id, canEdit }: { id: string; canEdit: boolean }) 
       <div className="grid items-start gap-6 lg:grid-cols-3">
         <SettingsForm key={c.id} client={c} canEdit={canEdit} />
         <SenderIds client={c} canEdit={canEdit} />
+        {account && c.billingType === "PREPAID" && <BalancePanel accountId={account.id} canEdit={canEdit} />}
       </div>
 
       <p className="text-xs text-slate-500">
