@@ -32,6 +32,7 @@ const WORKERS: Proc[] = [
     args: ["--import", "tsx", "workers/dead-letter-recorder.ts"],
     hasHealthPort: true,
   },
+  { name: "prepaid-manager", cmd: node, args: ["--import", "tsx", "workers/prepaid-manager.ts"], hasHealthPort: true },
 ];
 
 const procs: Proc[] = [

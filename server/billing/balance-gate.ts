@@ -139,8 +139,15 @@ export async function settleReservations(
   settled: { accountId: string; messageId: string }[],
 ): Promise<void> {
   if (settled.length === 0) return;
+  // One HDEL per account, not per message: a deduction batch settles thousands.
+  const byAccount = new Map<string, string[]>();
+  for (const s of settled) {
+    const ids = byAccount.get(s.accountId);
+    if (ids) ids.push(s.messageId);
+    else byAccount.set(s.accountId, [s.messageId]);
+  }
   const pipeline = redis.pipeline();
-  for (const s of settled) pipeline.hdel(pendingKey(s.accountId), s.messageId);
+  for (const [accountId, messageIds] of byAccount) pipeline.hdel(pendingKey(accountId), ...messageIds);
   await pipeline.exec();
 }
 

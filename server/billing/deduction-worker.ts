@@ -4,6 +4,7 @@ import { startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka
 import { TOPICS, usageCdrV1, type UsageCdr } from "../kafka/topics";
 import { metrics } from "../observability/metrics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
+import { settleReservations } from "./balance-gate";
 import { deductBatch, type DeductResult } from "./deduct";
 
 /** Redis copy of an account's Postgres balance, refreshed after every debit. */
@@ -24,10 +25,6 @@ export async function startDeductionService({
   producer,
 }: WorkerDeps): Promise<StartedWorker> {
   const prefix = env.KAFKA_TOPIC_PREFIX;
-  // One fetch should fill a batch for every partition worked on at once
-  // (a CDR is ~400 bytes on the wire); kafkajs fetches again only when the
-  // whole fetch is handled, so a smaller fetch means smaller, slower batches.
-  const perPartition = Math.max(4 * 1024 * 1024, env.DEDUCTION_BATCH_SIZE * 512);
   const consumer = await startBatchConsumer({
     kafka,
     producer,
@@ -40,8 +37,6 @@ export async function startDeductionService({
     schema: usageCdrV1,
     maxBatchSize: env.DEDUCTION_BATCH_SIZE,
     partitionsConsumedConcurrently: env.DEDUCTION_CONCURRENCY,
-    maxBytesPerPartition: perPartition,
-    maxBytes: perPartition * env.DEDUCTION_CONCURRENCY,
     handle: (records) => applyCdrs({ db, redis }, records),
   });
   return { stop: () => consumer.stop() };
@@ -67,6 +62,13 @@ export async function applyCdrs(
   }
   const result = await deductBatch(deps.db, cdrs);
   await refreshSettled(deps.redis, result.accounts);
+  // Now in the ledger (this time or before): the gate's reservations are settled,
+  // leaving its available balance as it was (balance and pending both moved).
+  const refusedIds = new Set(result.refused.map((r) => r.cdr.cdrId));
+  await settleReservations(
+    deps.redis,
+    cdrs.filter((c) => !refusedIds.has(c.cdrId)).map((c) => ({ accountId: c.accountId, messageId: c.cdrId })),
+  );
   if (result.refused.length > 0) {
     const reasons = new Map(result.refused.map((r) => [r.cdr.cdrId, r.reason]));
     for (const record of records) {

@@ -61,20 +61,30 @@ export async function chargePrepaidBatch(
     priced.push({ message: m, unitPrice, amount: unitPrice * BigInt(m.segments), currency: plan.currency });
   });
 
-  const requests = priced.map((p) => ({
+  // A message whose charge is already in the ledger (a replay after its
+  // reservation was settled) is not reserved again: it passes as charged.
+  const { rows: charged } = await deps.db.pool.query<{ reference: string }>(
+    "SELECT reference FROM ledger_entries WHERE reference = ANY($1::text[])",
+    [priced.map((p) => `cdr:${p.message.messageId}`)],
+  );
+  const alreadyCharged = new Set(charged.map((r) => r.reference.slice(4)));
+  const toReserve = priced.filter((p) => !alreadyCharged.has(p.message.messageId));
+  const requests = toReserve.map((p) => ({
     accountId: p.message.accountId,
     messageId: p.message.messageId,
     amount: p.amount,
   }));
-  let reserved: boolean[];
+  let results: boolean[];
   try {
-    reserved = await reserve(deps.redis, deps.db.pool, deps.topicPrefix, requests);
+    results = await reserve(deps.redis, deps.db.pool, deps.topicPrefix, requests);
   } catch (err) {
     if (!(err instanceof BalancesNotReady)) throw err;
     // First start, or Redis lost its data: rebuild, then reserve.
     await ensureBalancesReady(deps);
-    reserved = await reserve(deps.redis, deps.db.pool, deps.topicPrefix, requests);
+    results = await reserve(deps.redis, deps.db.pool, deps.topicPrefix, requests);
   }
+  const reservedIds = new Set(toReserve.filter((_, i) => results[i]).map((p) => p.message.messageId));
+  const reserved = priced.map((p) => alreadyCharged.has(p.message.messageId) || reservedIds.has(p.message.messageId));
   const cdrs: UsageCdrWire[] = [];
   const sends: RoutedMessage[] = [];
   const refused: MessageStatusEvent[] = [];

@@ -40,4 +40,21 @@ export const metrics = {
     help: "Messages published to bulk-topic by campaign launches",
     registers: [registry],
   }),
+  cdrsApplied: new Counter({
+    name: "volley_deduction_cdrs_applied_total",
+    help: "CDRs newly debited from prepaid accounts (replays not counted)",
+    registers: [registry],
+  }),
+  amountDebited: new Counter({
+    name: "volley_deduction_amount_debited_total",
+    help: "Minor units debited from prepaid accounts, by currency",
+    labelNames: ["currency"],
+    registers: [registry],
+  }),
+  deductionBatchSeconds: new Histogram({
+    name: "volley_deduction_batch_seconds",
+    help: "Time to debit one batch of CDRs: the Postgres transaction and the Redis snapshot",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  }),
 };

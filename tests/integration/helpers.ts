@@ -14,8 +14,10 @@ import { startLauncher, startScheduler } from "@/server/campaigns/workers";
 import { startStatusWriter } from "@/server/messages/status-writer-worker";
 import { startValidator } from "@/server/validation/validator";
 import { startPrepaidLane } from "@/server/billing/prepaid-lane";
+import { startDeductionService } from "@/server/billing/deduction-worker";
 
-export type Stage = "launcher" | "scheduler" | "validator" | "status-writer" | "prepaid-high" | "prepaid-low";
+export type Stage =
+  "launcher" | "scheduler" | "validator" | "status-writer" | "prepaid-high" | "prepaid-low" | "prepaid-manager";
 const STAGES: Record<Stage, (deps: WorkerDeps) => Promise<StartedWorker>> = {
   launcher: startLauncher,
   scheduler: startScheduler,
@@ -23,6 +25,7 @@ const STAGES: Record<Stage, (deps: WorkerDeps) => Promise<StartedWorker>> = {
   "status-writer": startStatusWriter,
   "prepaid-high": startPrepaidLane("high"),
   "prepaid-low": startPrepaidLane("low"),
+  "prepaid-manager": startDeductionService,
 };
 
 const CAMPAIGN_STAGES: Stage[] = ["launcher", "scheduler", "validator", "status-writer"];

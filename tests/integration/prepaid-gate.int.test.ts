@@ -15,7 +15,7 @@ const prefixed = (name: string) => deps.env.KAFKA_TOPIC_PREFIX + name;
 
 beforeAll(async () => {
   deps = await createTestDeps();
-  stages = await startStages(deps, ["validator", "status-writer", "prepaid-high", "prepaid-low"]);
+  stages = await startStages(deps, ["validator", "status-writer", "prepaid-high", "prepaid-low", "prepaid-manager"]);
   // A second gate instance on the same lane, so reservations race across consumers.
   extraGate = await startPrepaidLane("high")(deps);
 });
@@ -70,8 +70,26 @@ describe("prepaid balance gate", () => {
     expect(new Set(mine.map((c) => c.cdrId)).size).toBe(covered);
     expect(mine.reduce((sum, c) => sum + BigInt(c.amount), 0n)).toBe(BigInt(covered * 2));
     expect(await deps.redis.get(`account:${account.id}:available`)).toBe("0");
-    const pending = await deps.redis.hvals(`account:${account.id}:pending`);
-    expect(pending.reduce((sum, v) => sum + BigInt(v), 0n)).toBe(BigInt(covered * 2));
+
+    // The deduction service applies the CDRs: the balance is exactly spent.
+    const settled = await waitFor(
+      () => deps.db.prisma.account.findUniqueOrThrow({ where: { id: account.id } }),
+      (a) => a.balance === 0n,
+      { what: "the CDRs to be applied to Postgres" },
+    );
+    expect(settled.balance).toBe(0n);
+    const charges = await deps.db.prisma.ledgerEntry.aggregate({
+      where: { accountId: account.id, type: "CHARGE" },
+      _sum: { amount: true },
+      _count: true,
+    });
+    expect(charges).toMatchObject({ _count: covered, _sum: { amount: BigInt(-covered * 2) } });
+    await waitFor(
+      () => deps.redis.hlen(`account:${account.id}:pending`),
+      (n) => n === 0,
+      { what: "reservations settled" },
+    );
+    expect(await deps.redis.get(`account:${account.id}:available`)).toBe("0");
 
     // The charged ones went on to delivery, keyed by account; the refused did not.
     const sent = await readTopic(
@@ -82,7 +100,7 @@ describe("prepaid balance gate", () => {
     const sentIds = new Set(sent.filter((r) => r.key === account.id).map((r) => JSON.parse(r.value).messageId));
     expect([...sentIds].sort()).toEqual(mine.map((c) => c.messageId).sort());
 
-    // Replaying the charged messages into the gate reserves and charges nothing more.
+    // Replaying the charged messages into the gate reserves nothing and charges nothing more.
     const replay: RoutedMessage[] = sent.filter((r) => r.key === account.id).map((r) => JSON.parse(r.value));
     await deps.producer.send(
       prefixed(TOPICS.prepaidHigh.name),
@@ -97,6 +115,13 @@ describe("prepaid balance gate", () => {
     // Re-emitted CDRs carry the same ids: the deduction service applies each once.
     expect(new Set(charged.map((c) => c.cdrId)).size).toBe(covered);
     expect(await deps.redis.get(`account:${account.id}:available`)).toBe("0");
-    expect(await deps.redis.hlen(`account:${account.id}:pending`)).toBe(covered);
+    await waitFor(
+      () => deps.redis.hlen(`account:${account.id}:pending`),
+      (n) => n === 0,
+      { what: "replays settled" },
+    );
+    const after2 = await deps.db.prisma.account.findUniqueOrThrow({ where: { id: account.id } });
+    expect(after2.balance).toBe(0n);
+    expect(await deps.db.prisma.ledgerEntry.count({ where: { accountId: account.id, type: "CHARGE" } })).toBe(covered);
   });
 });

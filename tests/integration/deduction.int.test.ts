@@ -1,0 +1,245 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { settledKey, startDeductionService } from "@/server/billing/deduction-worker";
+import { createKafka, createProducer, ensureTopics } from "@/server/kafka/client";
+import { kafkaConfig } from "@/server/kafka/config";
+import { DLQ_HEADERS, TOPICS, type UsageCdrWire } from "@/server/kafka/topics";
+import type { StartedWorker } from "@/server/worker/run-worker";
+import { createTestClient, createTestDeps, readTopic, waitFor, waitForGroupCaughtUp } from "./helpers";
+
+// The prepaid-manager against real Kafka, Postgres and Redis: every CDR is
+// charged exactly once, whether it arrives twice or the worker is killed
+// mid-run, and Redis holds the balance Postgres committed.
+
+let deps: Awaited<ReturnType<typeof createTestDeps>>;
+
+beforeAll(async () => {
+  deps = await createTestDeps();
+});
+
+afterAll(async () => {
+  await deps?.close();
+});
+
+type TestAccount = { id: string; clientId: string; opening: bigint };
+
+async function createAccounts(n: number, opening: (i: number) => bigint): Promise<TestAccount[]> {
+  const accounts: TestAccount[] = [];
+  for (let i = 0; i < n; i++) {
+    const client = await createTestClient(deps.api, { balance: opening(i) });
+    const account = await deps.db.prisma.account.findFirstOrThrow({ where: { clientId: client.id } });
+    accounts.push({ id: account.id, clientId: client.id, opening: account.balance });
+  }
+  return accounts;
+}
+
+function cdr(account: TestAccount, id: string, unitPrice: bigint, segments: number): UsageCdrWire {
+  return {
+    v: 1,
+    cdrId: id,
+    messageId: id,
+    accountId: account.id,
+    clientId: account.clientId,
+    campaignId: null,
+    category: "MARKETING",
+    recipient: "+447911123456",
+    segments,
+    unitPrice: unitPrice.toString(),
+    amount: (unitPrice * BigInt(segments)).toString(),
+    currency: "USD",
+    at: new Date().toISOString(),
+  };
+}
+
+/** Keyed by account, as the prepaid lane produces them. */
+async function produce(topic: string, cdrs: UsageCdrWire[], producer = deps.producer) {
+  for (let i = 0; i < cdrs.length; i += 1000) {
+    await producer.send(
+      topic,
+      cdrs.slice(i, i + 1000).map((c) => ({ key: c.accountId, value: JSON.stringify(c) })),
+    );
+  }
+}
+
+function expectedDebits(cdrs: UsageCdrWire[]): Map<string, bigint> {
+  const total = new Map<string, bigint>();
+  for (const c of cdrs) total.set(c.accountId, (total.get(c.accountId) ?? 0n) + BigInt(c.amount));
+  return total;
+}
+
+async function ledgerOf(accountIds: string[]) {
+  const rows = await deps.db.pool.query<{ account_id: string; n: number; total: string; refs: number }>(
+    `SELECT account_id, count(*)::int AS n, sum(amount)::text AS total, count(DISTINCT reference)::int AS refs
+     FROM ledger_entries WHERE account_id = ANY($1::text[]) AND type = 'CHARGE' GROUP BY account_id`,
+    [accountIds],
+  );
+  return new Map(rows.rows.map((r) => [r.account_id, { n: r.n, total: BigInt(r.total), refs: r.refs }]));
+}
+
+async function chargeCount(accountIds: string[]): Promise<number> {
+  const { rows } = await deps.db.pool.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM ledger_entries WHERE account_id = ANY($1::text[]) AND type = 'CHARGE'",
+    [accountIds],
+  );
+  return rows[0]!.n;
+}
+
+/** Ledger, balances and the Redis snapshots agree exactly with the CDRs. */
+async function expectChargedOnce(accounts: TestAccount[], cdrs: UsageCdrWire[]) {
+  const debits = expectedDebits(cdrs);
+  const perAccount = new Map<string, number>();
+  for (const c of cdrs) perAccount.set(c.accountId, (perAccount.get(c.accountId) ?? 0) + 1);
+  const ledger = await ledgerOf(accounts.map((a) => a.id));
+  const rows = await deps.db.prisma.account.findMany({ where: { id: { in: accounts.map((a) => a.id) } } });
+  const balances = new Map(rows.map((a) => [a.id, a.balance]));
+  const settled = await deps.redis.mget(accounts.map((a) => settledKey(a.id)));
+  accounts.forEach((a, i) => {
+    const debit = debits.get(a.id) ?? 0n;
+    expect(ledger.get(a.id)?.n ?? 0, `CHARGE rows of ${a.id}`).toBe(perAccount.get(a.id) ?? 0);
+    expect(ledger.get(a.id)?.refs ?? 0, `references of ${a.id}`).toBe(perAccount.get(a.id) ?? 0);
+    expect(ledger.get(a.id)?.total ?? 0n, `ledger sum of ${a.id}`).toBe(-debit);
+    expect(balances.get(a.id), `balance of ${a.id}`).toBe(a.opening - debit);
+    if (debit > 0n) expect(settled[i], `settled snapshot of ${a.id}`).toBe((a.opening - debit).toString());
+  });
+}
+
+describe("prepaid-manager in process", () => {
+  const group = () => `${deps.env.KAFKA_TOPIC_PREFIX}prepaid-manager`;
+  const low = () => deps.env.KAFKA_TOPIC_PREFIX + TOPICS.usageCdrLow.name;
+  const high = () => deps.env.KAFKA_TOPIC_PREFIX + TOPICS.usageCdrHigh.name;
+  let service: StartedWorker;
+  let accounts: TestAccount[];
+  let cdrs: UsageCdrWire[];
+
+  beforeAll(async () => {
+    service = await startDeductionService(deps);
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it("debits each account by the sum of its CDRs, on both lanes, exactly (amounts past 2^53 included)", async () => {
+    // The last account is debited amounts a double cannot hold: nothing may pass through a JS number.
+    accounts = await createAccounts(5, (i) => (i === 4 ? 9_000_000_000_000_000_000n : 100_000n + BigInt(i)));
+    cdrs = [];
+    for (let k = 0; k < 600; k++) {
+      const account = accounts[k % accounts.length]!;
+      const unitPrice = account === accounts[4] ? 9_007_199_254_740_993n : BigInt(1 + (k % 7));
+      cdrs.push(cdr(account, `cdr-${account.id}-${k}`, unitPrice, 1 + (k % 3)));
+    }
+    // Authentication traffic on the high lane, the rest on the low one, for the same accounts.
+    await produce(
+      low(),
+      cdrs.filter((_, k) => k % 4 !== 0),
+    );
+    await produce(
+      high(),
+      cdrs.filter((_, k) => k % 4 === 0),
+    );
+
+    await waitFor(
+      () => chargeCount(accounts.map((a) => a.id)),
+      (n) => n === cdrs.length,
+      { what: "every CDR to be charged" },
+    );
+    await waitForGroupCaughtUp(deps.kafka, group(), low());
+    await waitForGroupCaughtUp(deps.kafka, group(), high());
+    await expectChargedOnce(accounts, cdrs);
+  });
+
+  it("charges CDRs produced twice (and duplicated within a batch) once", async () => {
+    // Both lanes again, and each CDR twice in a row so that copies share a batch.
+    await produce(
+      low(),
+      cdrs.flatMap((c) => [c, c]),
+    );
+    await produce(high(), cdrs.slice(0, 100));
+    await waitForGroupCaughtUp(deps.kafka, group(), low());
+    await waitForGroupCaughtUp(deps.kafka, group(), high());
+    await expectChargedOnce(accounts, cdrs);
+  });
+
+  it("dead-letters CDRs it can never charge and keeps debiting the rest", async () => {
+    const [account] = await createAccounts(1, () => 1_000n);
+    const good = cdr(account!, `cdr-good-${account!.id}`, 5n, 2);
+    const unknown = { ...cdr(account!, `cdr-unknown-${account!.id}`, 5n, 1), accountId: `missing-${account!.id}` };
+    const euro = { ...cdr(account!, `cdr-eur-${account!.id}`, 5n, 1), currency: "EUR" };
+    const negative = { ...cdr(account!, `cdr-neg-${account!.id}`, 5n, 1), unitPrice: "-5", amount: "-5" };
+    await produce(low(), [unknown, euro, negative, good]);
+
+    const dead = await readTopic(deps.kafka, deps.env.KAFKA_TOPIC_PREFIX + TOPICS.usageCdrLow.dlq, (rs) =>
+      [unknown, euro, negative].every((c) => rs.some((r) => r.value.includes(c.cdrId))),
+    );
+    const errors = Object.fromEntries(
+      dead
+        .filter((r) => r.value.includes(account!.id))
+        .map((r) => [JSON.parse(r.value).cdrId as string, r.headers[DLQ_HEADERS.error]]),
+    );
+    expect(errors[unknown.cdrId]).toMatch(/unknown account/);
+    expect(errors[euro.cdrId]).toMatch(/bills in USD, not EUR/);
+    expect(errors[negative.cdrId]).toMatch(/negative amount/);
+    await waitForGroupCaughtUp(deps.kafka, group(), low());
+    await expectChargedOnce([account!], [good]);
+  });
+});
+
+describe("prepaid-manager process killed mid-run", () => {
+  it("after SIGKILL and a restart, charges every CDR exactly once", { timeout: 180_000 }, async () => {
+    // Its own topics and group (under this run's prefix, so they are removed at the end).
+    const prefix = `${deps.env.KAFKA_TOPIC_PREFIX}crash-`;
+    const config = { ...kafkaConfig(deps.env), topicPrefix: prefix };
+    const kafka = createKafka(config, deps.log);
+    await ensureTopics(kafka, config);
+    const producer = await createProducer(kafka);
+    let worker: ChildProcess | undefined;
+    const startWorker = () =>
+      spawn(process.execPath, ["--import", "tsx", "workers/prepaid-manager.ts"], {
+        env: {
+          ...process.env,
+          KAFKA_TOPIC_PREFIX: prefix,
+          DEDUCTION_BATCH_SIZE: "50",
+          DEDUCTION_CONCURRENCY: "1",
+          HEALTH_PORT: "0",
+          LOG_LEVEL: "warn",
+        },
+        stdio: ["ignore", "ignore", "inherit"],
+      });
+    try {
+      const accounts = await createAccounts(20, (i) => 1_000_000n + BigInt(i));
+      const ids = accounts.map((a) => a.id);
+      const cdrs = Array.from({ length: 5_000 }, (_, k) => {
+        const account = accounts[k % accounts.length]!;
+        return cdr(account, `crash-${account.id}-${k}`, BigInt(1 + (k % 5)), 1 + (k % 4));
+      });
+      await produce(prefix + TOPICS.usageCdrLow.name, cdrs, producer);
+
+      worker = startWorker();
+      const atKill = await waitFor(
+        () => chargeCount(ids),
+        (n) => n >= 250,
+        { what: "the worker to be partway through", intervalMs: 10, timeoutMs: 60_000 },
+      );
+      worker.kill("SIGKILL");
+      await once(worker, "exit");
+      const afterKill = await chargeCount(ids);
+      expect(atKill).toBeGreaterThan(0);
+      expect(afterKill, "the worker was killed before it had charged everything").toBeLessThan(cdrs.length);
+
+      worker = startWorker();
+      await waitFor(
+        () => chargeCount(ids),
+        (n) => n >= cdrs.length,
+        { what: "the restarted worker to charge the rest", timeoutMs: 120_000 },
+      );
+      await waitForGroupCaughtUp(kafka, `${prefix}prepaid-manager`, prefix + TOPICS.usageCdrLow.name, 60_000);
+      await expectChargedOnce(accounts, cdrs);
+    } finally {
+      if (worker && worker.exitCode === null && worker.signalCode === null) {
+        worker.kill("SIGTERM");
+        await once(worker, "exit");
+      }
+      await producer.disconnect();
+    }
+  });
+});
