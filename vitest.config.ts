@@ -29,7 +29,7 @@ export default defineConfig({
           name: "integration",
           include: ["tests/integration/**/*.int.test.ts"],
           environment: "node",
-          testTimeout: 60_000,
+          testTimeout: 120_000,
           hookTimeout: 120_000,
           // One file at a time: they share the broker and database of a 2-core machine.
           pool: "forks",

@@ -150,6 +150,7 @@ export async function readTopic(
   kafka: Kafka,
   name: string,
   done: (records: RawRecord[]) => boolean,
+  timeoutMs = 60_000,
 ): Promise<RawRecord[]> {
   const consumer = kafka.consumer({ groupId: `reader-${Date.now()}-${Math.random()}` });
   const records: RawRecord[] = [];
@@ -165,7 +166,7 @@ export async function readTopic(
     },
   });
   try {
-    await waitFor(async () => records, done, { what: `records on ${name}` });
+    await waitFor(async () => records, done, { what: `records on ${name}`, timeoutMs });
     return records;
   } finally {
     await consumer.disconnect();

@@ -58,7 +58,7 @@ describe("prepaid balance gate", () => {
     const refused = await waitFor(
       () => deps.db.prisma.message.count({ where: { clientId: client.id, statusReason: "INSUFFICIENT_BALANCE" } }),
       (n) => n === 100 - covered,
-      { what: "the messages the balance does not cover to be refused", timeoutMs: 45_000 },
+      { what: "the messages the balance does not cover to be refused", timeoutMs: 60_000 },
     );
     expect(refused).toBe(60);
     const cdrs = await readTopic(
@@ -75,7 +75,7 @@ describe("prepaid balance gate", () => {
     const settled = await waitFor(
       () => deps.db.prisma.account.findUniqueOrThrow({ where: { id: account.id } }),
       (a) => a.balance === 0n,
-      { what: "the CDRs to be applied to Postgres" },
+      { what: "the CDRs to be applied to Postgres", timeoutMs: 60_000 },
     );
     expect(settled.balance).toBe(0n);
     const charges = await deps.db.prisma.ledgerEntry.aggregate({
