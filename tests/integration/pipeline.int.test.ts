@@ -90,17 +90,17 @@ describe("campaign pipeline", () => {
       const m = rows.get(campaignMessageId(campaign.id, row));
       return `${m?.status}${m?.statusReason ? ` ${m.statusReason}` : ""}`;
     };
-    expect([1, 2, 3, 4, 5, 6, 7, 8, 9].map(outcome)).toEqual([
-      "ACCEPTED",
+    expect([2, 3, 4, 5, 6, 8, 9].map(outcome)).toEqual([
       "ACCEPTED",
       "ACCEPTED",
       "REJECTED INVALID_NUMBER",
       "REJECTED OPTED_OUT",
       "REJECTED OPTED_OUT",
-      "REJECTED DUPLICATE_RECIPIENT",
       "REJECTED MISSING_VARIABLE",
       "REJECTED NOT_MOBILE",
     ]);
+    // Rows 1 and 7 are one number spelled two ways: exactly one is sent.
+    expect([outcome(1), outcome(7)].sort()).toEqual(["ACCEPTED", "REJECTED DUPLICATE_RECIPIENT"]);
     expect(rows.get(campaignMessageId(campaign.id, 2))).toMatchObject({
       recipient: "+447911123402",
       body: "Hi Bob, our sale starts now",
