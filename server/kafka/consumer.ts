@@ -79,6 +79,21 @@ export function decodeRecord<T>(
   };
 }
 
+/** A group member with the settings every Volley consumer shares, connected and subscribed. */
+async function connectGroupConsumer(kafka: Kafka, groupId: string, topics: string[], fromBeginning = true) {
+  const consumer = kafka.consumer({
+    groupId,
+    allowAutoTopicCreation: false,
+    // A crashed instance's partitions move to the others after this long.
+    sessionTimeout: 10_000,
+    heartbeatInterval: 3_000,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning });
+  return consumer;
+}
+
 /**
  * Consumes one topic (or several) in batches. Offsets are resolved and committed only after
  * `handle` has returned (its writes are durable) and poison records are on the
@@ -86,18 +101,14 @@ export function decodeRecord<T>(
  * idempotent.
  */
 export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Promise<RunningConsumer> {
-  const consumer = opts.kafka.consumer({
-    groupId: opts.groupId,
-    allowAutoTopicCreation: false,
-    // A crashed instance's partitions move to the others after this long.
-    sessionTimeout: 10_000,
-    heartbeatInterval: 3_000,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-  });
   const routes = "topics" in opts ? opts.topics : [{ topic: opts.topic, dlqTopic: opts.dlqTopic }];
   const dlqOf = new Map(routes.map((r) => [r.topic, r.dlqTopic]));
-  await consumer.connect();
-  await consumer.subscribe({ topics: routes.map((r) => r.topic), fromBeginning: opts.fromBeginning ?? true });
+  const consumer = await connectGroupConsumer(
+    opts.kafka,
+    opts.groupId,
+    routes.map((r) => r.topic),
+    opts.fromBeginning,
+  );
 
   const maxAttempts = opts.maxAttempts ?? 3;
   const failures = new Map<string, number>();
@@ -240,16 +251,7 @@ function rawHeaders(headers: KafkaMessage["headers"]): Record<string, string | s
  * has returned; there is no dead-letter path (nothing here can be malformed).
  */
 export async function startRawBatchConsumer(opts: RawBatchConsumerOptions): Promise<RunningConsumer> {
-  const consumer = opts.kafka.consumer({
-    groupId: opts.groupId,
-    allowAutoTopicCreation: false,
-    // A crashed instance's partitions move to the others after this long.
-    sessionTimeout: 10_000,
-    heartbeatInterval: 3_000,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });
+  const consumer = await connectGroupConsumer(opts.kafka, opts.groupId, opts.topics, opts.fromBeginning);
 
   await consumer.run({
     eachBatchAutoResolve: false,
