@@ -8,7 +8,12 @@ import { seedDemoData } from "./demo-data";
 const config = env();
 const db = createDb({ url: config.DATABASE_URL, poolSize: 2 });
 try {
-  const summary = await seedDemoData(db.prisma, hashPassword);
+  const summary = await seedDemoData(db.prisma, hashPassword, {
+    host: config.SMSC_HOST,
+    port: config.SMSC_PORT,
+    systemId: config.SMSC_SYSTEM_ID,
+    password: config.SMSC_PASSWORD,
+  });
   console.log(JSON.stringify({ msg: "seeded", ...summary }));
 } finally {
   await closeDb(db);

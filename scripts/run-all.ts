@@ -33,6 +33,17 @@ const WORKERS: Proc[] = [
     hasHealthPort: true,
   },
   { name: "prepaid-manager", cmd: node, args: ["--import", "tsx", "workers/prepaid-manager.ts"], hasHealthPort: true },
+  { name: "refunds", cmd: node, args: ["--import", "tsx", "workers/refunds.ts"], hasHealthPort: true },
+  { name: "postpaid-high", cmd: node, args: ["--import", "tsx", "workers/postpaid-high.ts"], hasHealthPort: true },
+  { name: "postpaid-low", cmd: node, args: ["--import", "tsx", "workers/postpaid-low.ts"], hasHealthPort: true },
+  {
+    name: "postpaid-manager",
+    cmd: node,
+    args: ["--import", "tsx", "workers/postpaid-manager.ts"],
+    hasHealthPort: true,
+  },
+  { name: "smsc-simulator", cmd: node, args: ["--import", "tsx", "workers/smsc-simulator.ts"], hasHealthPort: true },
+  { name: "bulk-proc", cmd: node, args: ["--import", "tsx", "workers/bulk-proc.ts"], hasHealthPort: true },
 ];
 
 const procs: Proc[] = [

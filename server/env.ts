@@ -78,6 +78,45 @@ export const envSchema = z.object({
   LAUNCHER_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   // How often the launcher and scheduler look for work.
   POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
+  // bulk-proc: a message not submitted within this long of its creation ends EXPIRED (so does an UNCONFIRMED one
+  // that no receipt resolved).
+  DELIVERY_VALIDITY_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(86_400),
+  // How long provider message id → Volley message id stays in Redis (receipts later than this use Postgres).
+  DELIVERY_CORRELATION_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(3 * 86_400),
+  // After a submitted message's validity period, how long its receipt may still come before it ends EXPIRED
+  // NO_RECEIPT (a carrier that sends none, or a receipt lost with a worker that had acknowledged it).
+  DELIVERY_RECEIPT_WAIT_SECONDS: z.coerce.number().int().min(0).default(3_600),
+  // Only providers whose name starts with this are bound by this bulk-proc (empty: all). Splits binds between
+  // installs sharing a database; the tests bind only their own providers.
+  DELIVERY_PROVIDER_NAME_PREFIX: z.string().default(""),
+  // The SMSC simulator (`npm run smsc`): an SMPP v3.4 server for development, tests and benchmarks.
+  SMSC_HOST: z.string().default("127.0.0.1"),
+  SMSC_PORT: port.default(2775),
+  // Control API (/stats, /messages/:id, /reset); its /healthz and /metrics are on HEALTH_PORT like any worker.
+  SMSC_HTTP_PORT: port.default(2776),
+  SMSC_SYSTEM_ID: z.string().min(1).max(15).default("volley"),
+  // SMPP v3.4 caps passwords at 8 characters; the simulator accepts longer ones, as many real SMSCs do.
+  SMSC_PASSWORD: z.string().min(1).max(64).default("volley-smsc"),
+  SMSC_RECEIPT_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(1_000),
+  SMSC_RATIO_UNDELIVERABLE: z.coerce.number().min(0).max(1).default(0),
+  SMSC_RATIO_EXPIRED: z.coerce.number().min(0).max(1).default(0),
+  // submit_sm per second across all sessions before ESME_RTHROTTLED; 0 = no cap.
+  SMSC_MAX_TPS: z.coerce.number().int().min(0).default(0),
+  // Where per-message counts and pending receipts live: Redis survives a simulator restart.
+  SMSC_STORE: z.enum(["redis", "memory"]).default("redis"),
+  SMSC_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .default("default"),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -8,6 +8,8 @@ export const dynamic = "force-dynamic";
 const NAV = [
   { href: "/campaigns", label: "Campaigns" },
   { href: "/clients", label: "Clients" },
+  { href: "/invoices", label: "Invoices" },
+  { href: "/providers", label: "Providers" },
   { href: "/dead-letters", label: "Dead letters" },
   { href: "/opt-outs", label: "Opt-outs" },
 ];

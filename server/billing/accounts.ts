@@ -3,14 +3,23 @@ import type { Redis } from "ioredis";
 import { recordAudit } from "../audit";
 import type { Db } from "../db";
 import { AppError } from "../errors";
-import { availableBalance, availableKey, readyKey } from "./balance-gate";
+import { availableBalance, moveAvailable } from "./balance-gate";
+import { prismaSql, syncLowBalanceAlerts } from "./low-balance";
 
-/** Settled (Postgres) and available (Redis: settled minus reservations in flight). */
+/**
+ * Settled (Postgres) and available (Redis: settled minus reservations in
+ * flight). For a postpaid account `available` is the credit headroom: credit
+ * limit − unbilled usage − reservations in flight.
+ */
 export async function getBalance(deps: { db: Db; redis: Redis; namespace: string }, accountId: string) {
-  const account = await deps.db.prisma.account.findUnique({ where: { id: accountId } });
+  const account = await deps.db.prisma.account.findUnique({
+    where: { id: accountId },
+    include: { client: { select: { billingType: true, creditLimit: true } } },
+  });
   if (!account) throw new AppError("NOT_FOUND", "Account not found");
-  const available = await availableBalance(deps.redis, deps.db.pool, deps.namespace, accountId).catch(
-    () => account.balance,
+  const { billingType, creditLimit } = account.client;
+  const available = await availableBalance(deps.redis, deps.db.pool, deps.namespace, accountId).catch(() =>
+    billingType === "POSTPAID" ? creditLimit - account.unbilledUsage : account.balance,
   );
   return {
     accountId,
@@ -19,6 +28,11 @@ export async function getBalance(deps: { db: Db; redis: Redis; namespace: string
     available,
     lowBalanceThreshold: account.lowBalanceThreshold,
     isLow: available <= account.lowBalanceThreshold,
+    // When the settled balance last fell to the threshold (null: above it, or no threshold).
+    lowBalanceAlertedAt: account.lowBalanceAlertedAt,
+    billingType,
+    creditLimit,
+    unbilledUsage: account.unbilledUsage,
   };
 }
 
@@ -54,6 +68,8 @@ export async function adjustBalance(
         reason: input.reason,
       },
     });
+    // A top-up lifts the account over its threshold (the next fall alerts again); a correction may cross it.
+    await syncLowBalanceAlerts(prismaSql(tx), [input.accountId]);
     await recordAudit(tx, {
       operatorId,
       action: `balance.${input.type.toLowerCase()}`,
@@ -62,17 +78,35 @@ export async function adjustBalance(
     });
     return updated;
   });
-  // Only where the key exists and no rebuild is under way: a missing key is
-  // loaded from Postgres (which has the new balance) when first needed, and a
-  // rebuild reads Postgres itself.
-  await deps.redis.eval(
-    "if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('EXISTS', KEYS[2]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end return nil",
-    2,
-    availableKey(input.accountId),
-    readyKey(deps.namespace),
-    amount.toString(),
-  );
+  await moveAvailable(deps.redis, deps.namespace, input.accountId, amount);
   return getBalance(deps, account.id);
+}
+
+/**
+ * Sets the account's low-balance threshold (minor units, 0 = no alerts) and
+ * brings its alert mark in line at once: lowered under the balance clears it,
+ * raised over the balance alerts now, in the same transaction.
+ */
+export async function setLowBalanceThreshold(
+  deps: { db: Db; redis: Redis; namespace: string },
+  operatorId: string,
+  input: { accountId: string; threshold: string },
+) {
+  const threshold = BigInt(input.threshold);
+  if (threshold < 0n) throw new AppError("BAD_REQUEST", "The threshold cannot be negative");
+  await deps.db.prisma.$transaction(async (tx) => {
+    const before = await tx.account.findUnique({ where: { id: input.accountId } });
+    if (!before) throw new AppError("NOT_FOUND", "Account not found");
+    await tx.account.update({ where: { id: input.accountId }, data: { lowBalanceThreshold: threshold } });
+    await syncLowBalanceAlerts(prismaSql(tx), [input.accountId]);
+    await recordAudit(tx, {
+      operatorId,
+      action: "balance.low_threshold",
+      target: input.accountId,
+      details: { from: before.lowBalanceThreshold.toString(), to: input.threshold },
+    });
+  });
+  return getBalance(deps, input.accountId);
 }
 
 export async function listLedger(db: Db, opts: { accountId: string; cursor?: string | null; limit: number }) {

@@ -7,9 +7,12 @@ export class BalancesNotReady extends TransientError {}
 // The prepaid balance gate, answered from Redis.
 //
 // Invariant, per account, at every moment:
-//   available = settled balance (Postgres) − Σ pending reservations
+//   available = settled balance (Postgres) − Σ pending reservations − Σ campaign holds left
 // where a reservation is pending from the moment the gate accepts a message
-// until the deduction service has applied its CDR to Postgres. The gate's
+// until the deduction service has applied its CDR to Postgres, and a hold
+// (server/billing/holds.ts) is money set aside for one campaign at launch:
+// that campaign's messages reserve from their hold first, so other traffic
+// cannot spend it. The gate's
 // script reserves only if `available` covers the amount, atomically, and
 // records the reservation under the message id, so a redelivered message is
 // never reserved twice. The deduction service removes a reservation when it
@@ -20,6 +23,10 @@ export class BalancesNotReady extends TransientError {}
 
 export const availableKey = (accountId: string) => `account:${accountId}:available`;
 export const pendingKey = (accountId: string) => `account:${accountId}:pending`;
+/** What is left of a campaign's hold; absent when it has none (or it was released). */
+export const holdKey = (campaignId: string) => `campaign:${campaignId}:hold`;
+// Reserve's hold key for traffic outside campaigns: never written.
+const NO_HOLD_KEY = "campaign:-:hold";
 const rejectedKey = (accountId: string) => `account:${accountId}:rejected`;
 /** Present while Redis holds every balance; gone after Redis lost its data. */
 export const readyKey = (namespace: string) => `billing:${namespace}ready`;
@@ -32,6 +39,12 @@ if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 1 end
 if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
 local available = redis.call('GET', KEYS[1])
 if not available then return -1 end
+local held = redis.call('GET', KEYS[5])
+if held and tonumber(held) >= tonumber(ARGV[2]) then
+  redis.call('DECRBY', KEYS[5], ARGV[2])
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  return 1
+end
 if tonumber(available) < tonumber(ARGV[2]) then
   redis.call('SADD', KEYS[3], ARGV[1])
   redis.call('EXPIRE', KEYS[3], 172800)
@@ -49,6 +62,7 @@ type GatePipeline = {
     pending: string,
     rejected: string,
     ready: string,
+    hold: string,
     messageId: string,
     amount: string,
   ): void;
@@ -57,9 +71,18 @@ type GatePipeline = {
 
 function gatePipeline(redis: Redis): GatePipeline {
   if (!(redis as GateRedis).volleyReserve)
-    redis.defineCommand("volleyReserve", { numberOfKeys: 4, lua: RESERVE_SCRIPT });
+    redis.defineCommand("volleyReserve", { numberOfKeys: 5, lua: RESERVE_SCRIPT });
   return redis.pipeline() as unknown as GatePipeline;
 }
+
+/**
+ * What the gate's `available` starts from in Postgres (alias `a` accounts,
+ * `c` clients): a prepaid account's balance, or a postpaid account's credit
+ * headroom, credit limit − unbilled usage (postpaid-manager adds applied
+ * CDRs to unbilled usage as prepaid-manager debits the balance).
+ */
+export const GATE_BASE_SQL =
+  "CASE WHEN c.billing_type = 'POSTPAID' THEN c.credit_limit - a.unbilled_usage ELSE a.balance END";
 
 /**
  * Loads `available` for accounts Redis does not know yet, from Postgres.
@@ -71,7 +94,8 @@ export async function loadAvailable(redis: Redis, pool: pg.Pool, accountIds: str
   const missing = unique.filter((_, i) => existing[i] === null);
   if (missing.length === 0) return;
   const { rows } = await pool.query<{ id: string; balance: string }>(
-    "SELECT id, balance::text AS balance FROM accounts WHERE id = ANY($1::text[])",
+    `SELECT a.id, (${GATE_BASE_SQL})::text AS balance
+     FROM accounts a JOIN clients c ON c.id = a.client_id WHERE a.id = ANY($1::text[])`,
     [missing],
   );
   const pipeline = redis.pipeline();
@@ -79,7 +103,8 @@ export async function loadAvailable(redis: Redis, pool: pg.Pool, accountIds: str
   await pipeline.exec();
 }
 
-export type ReserveRequest = { accountId: string; messageId: string; amount: bigint };
+/** campaignId: the message's campaign, whose hold (if any) it draws from first. */
+export type ReserveRequest = { accountId: string; messageId: string; amount: bigint; campaignId?: string | null };
 
 /**
  * Reserves each amount in order, atomically per request; true where it was
@@ -106,6 +131,7 @@ export async function reserve(
         pendingKey(r.accountId),
         rejectedKey(r.accountId),
         readyKey(namespace),
+        r.campaignId ? holdKey(r.campaignId) : NO_HOLD_KEY,
         r.messageId,
         r.amount.toString(),
       );
@@ -152,6 +178,26 @@ export async function settleReservations(
 }
 
 /**
+ * Moves an account's available balance by `amount` (positive: credit) after
+ * Postgres has moved by the same amount (top-up, refund, invoice paid off,
+ * credit limit raised). Only where the key exists and no rebuild is under
+ * way: a missing key is loaded from Postgres, already updated, when first
+ * needed, and a rebuild reads Postgres itself. A crash between the Postgres
+ * commit and this call leaves Redis short by `amount` until the next rebuild:
+ * the safe side, it never lets an account spend money it does not have.
+ */
+export async function moveAvailable(redis: Redis, namespace: string, accountId: string, amount: bigint): Promise<void> {
+  if (amount === 0n) return;
+  await redis.eval(
+    "if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('EXISTS', KEYS[2]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end return nil",
+    2,
+    availableKey(accountId),
+    readyKey(namespace),
+    amount.toString(),
+  );
+}
+
+/**
  * What the console and the API show: the gate's figure while Redis holds
  * the balances, the settled Postgres balance otherwise (during a rebuild).
  */
@@ -164,7 +210,7 @@ export async function availableBalance(
   const [ready, cached] = await redis.mget(readyKey(namespace), availableKey(accountId));
   if (ready != null && cached != null) return BigInt(cached);
   const { rows } = await pool.query<{ balance: string }>(
-    "SELECT balance::text AS balance FROM accounts WHERE id = $1",
+    `SELECT (${GATE_BASE_SQL})::text AS balance FROM accounts a JOIN clients c ON c.id = a.client_id WHERE a.id = $1`,
     [accountId],
   );
   if (!rows[0]) throw new Error(`unknown account ${accountId}`);

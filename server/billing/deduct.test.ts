@@ -2,14 +2,14 @@ import { describe, expect, it } from "vitest";
 import { usageCdrV1, type UsageCdr } from "../kafka/topics";
 import { ledgerColumns, ledgerReference, uniqueCdrs } from "./deduct";
 
-function cdr(cdrId: string, amount: string, accountId = "acc-1"): UsageCdr {
+function cdr(cdrId: string, amount: string, accountId = "acc-1", campaignId: string | null = null): UsageCdr {
   return usageCdrV1.parse({
     v: 1,
     cdrId,
     messageId: `msg-${cdrId}`,
     accountId,
     clientId: "client-1",
-    campaignId: null,
+    campaignId,
     category: "MARKETING",
     recipient: "+447911123456",
     segments: 1,
@@ -37,7 +37,11 @@ describe("uniqueCdrs", () => {
 
 describe("ledgerColumns", () => {
   it("lays CDRs out as unnest columns, charges negative, money as exact decimal strings", () => {
-    const columns = ledgerColumns([cdr("a", "9007199254740993", "acc-2"), cdr("b", "0"), cdr("c", "12")]);
+    const columns = ledgerColumns([
+      cdr("a", "9007199254740993", "acc-2"),
+      cdr("b", "0"),
+      cdr("c", "12", "acc-1", "camp-1"),
+    ]);
     expect(columns).toEqual({
       accountIds: ["acc-2", "acc-1", "acc-1"],
       // 2^53 + 1: a JS number would have rounded it to ...992.
@@ -45,6 +49,8 @@ describe("ledgerColumns", () => {
       references: ["cdr:a", "cdr:b", "cdr:c"],
       messageIds: ["msg-a", "msg-b", "msg-c"],
       createdAt: ["2026-11-24T10:00:00.000Z", "2026-11-24T10:00:00.000Z", "2026-11-24T10:00:00.000Z"],
+      // Campaign charges carry their campaign: a rebuild restores holds from them.
+      campaignIds: [null, null, "camp-1"],
     });
   });
 });

@@ -1,5 +1,6 @@
 import type { Db } from "../db";
 import type { UsageCdr } from "../kafka/topics";
+import { syncLowBalanceAlerts } from "./low-balance";
 
 // Keyed batch deduction: a batch of CDRs becomes one Postgres transaction with
 // one multi-row ledger insert and one debit per account. The ledger's unique
@@ -39,14 +40,16 @@ export function ledgerColumns(cdrs: UsageCdr[]) {
   const references: string[] = new Array(cdrs.length);
   const messageIds: string[] = new Array(cdrs.length);
   const createdAt: string[] = new Array(cdrs.length);
+  const campaignIds: (string | null)[] = new Array(cdrs.length);
   cdrs.forEach((c, i) => {
     accountIds[i] = c.accountId;
     amounts[i] = (-c.amount).toString();
     references[i] = ledgerReference(c.cdrId);
     messageIds[i] = c.messageId;
     createdAt[i] = c.at;
+    campaignIds[i] = c.campaignId;
   });
-  return { accountIds, amounts, references, messageIds, createdAt };
+  return { accountIds, amounts, references, messageIds, createdAt, campaignIds };
 }
 
 // Inserts the charges, skipping references already in the ledger, and debits
@@ -54,10 +57,10 @@ export function ledgerColumns(cdrs: UsageCdr[]) {
 // of the insert), so a replayed CDR debits nothing.
 const DEDUCT_SQL = `
 WITH inserted AS (
-  INSERT INTO ledger_entries (account_id, type, amount, reference, message_id, created_at)
-  SELECT account_id, 'CHARGE', amount, reference, message_id, created_at
-  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[])
-       AS t(account_id, amount, reference, message_id, created_at)
+  INSERT INTO ledger_entries (account_id, type, amount, reference, message_id, created_at, campaign_id)
+  SELECT account_id, 'CHARGE', amount, reference, message_id, created_at, campaign_id
+  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
+       AS t(account_id, amount, reference, message_id, created_at, campaign_id)
   ON CONFLICT (reference) DO NOTHING
   RETURNING account_id, amount
 ), d AS (
@@ -108,11 +111,17 @@ export async function deductBatch(db: Pick<Db, "pool">, cdrs: UsageCdr[]): Promi
         c.references,
         c.messageIds,
         c.createdAt,
+        c.campaignIds,
       ]);
       for (const r of rows) {
         balances.set(r.id, BigInt(r.balance));
         result.applied.push({ accountId: r.id, amount: BigInt(r.debited), cdrs: r.cdrs });
       }
+      // Accounts that fell to their low-balance threshold alert with this debit, in its transaction.
+      await syncLowBalanceAlerts(
+        client,
+        rows.map((r) => r.id),
+      );
     }
     await client.query("COMMIT");
     result.accounts = [...balances].map(([accountId, balance]) => ({ accountId, balance }));

@@ -4,7 +4,9 @@ import { startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka
 import { TOPICS, usageCdrV1, type UsageCdr } from "../kafka/topics";
 import { metrics } from "../observability/metrics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
+import { startPollLoop } from "../worker/poll-loop";
 import { settleReservations } from "./balance-gate";
+import { publishBillingEvents, PUBLISH_BATCH } from "./billing-events";
 import { deductBatch, type DeductResult } from "./deduct";
 
 /** Redis copy of an account's Postgres balance, refreshed after every debit. */
@@ -39,7 +41,20 @@ export async function startDeductionService({
     partitionsConsumedConcurrently: env.DEDUCTION_CONCURRENCY,
     handle: (records) => applyCdrs({ db, redis }, records),
   });
-  return { stop: () => consumer.stop() };
+  // The billing_events outbox the debits fill (low-balance alerts) goes out from here too.
+  const publisher = startPollLoop({
+    name: "billing-events",
+    intervalMs: env.POLL_INTERVAL_MS,
+    log,
+    tick: async () => (await publishBillingEvents({ db, producer, log, topicPrefix: prefix })) >= PUBLISH_BATCH,
+  });
+  return {
+    stop: async () => {
+      await consumer.stop();
+      await publisher.stop();
+    },
+    checks: { billingEvents: async () => ({ ok: publisher.isHealthy() }) },
+  };
 }
 
 /**

@@ -14,17 +14,87 @@ import {
 } from "../kafka/topics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { BalancesNotReady, reserve } from "./balance-gate";
+import { destinationOf } from "./destination";
 import { ensureBalancesReady } from "./rebuild";
+import { startPollLoop } from "../worker/poll-loop";
 import { pricePerSegment, RatePlanCache } from "./pricing";
 
 export type Lane = "high" | "low";
 
-const LANES = {
-  high: { source: TOPICS.prepaidHigh, cdr: TOPICS.usageCdrHigh, send: TOPICS.sendHigh, batch: 200, concurrency: 3 },
-  low: { source: TOPICS.prepaidLowBulk, cdr: TOPICS.usageCdrLow, send: TOPICS.sendLow, batch: 2_000, concurrency: 2 },
-} as const;
+const BALANCES_WATCHDOG_MS = 5_000;
+export type BillingType = RoutedMessage["billingType"];
 
-export type PrepaidDeps = {
+type LaneSpec = {
+  source: TopicSpec;
+  cdr: TopicSpec;
+  send: TopicSpec;
+  batch: number;
+  concurrency: number;
+  /** Why a message the gate does not cover ends REJECTED. */
+  refusal: "INSUFFICIENT_BALANCE" | "CREDIT_LIMIT_EXCEEDED";
+  /** Where a CDR lands once applied (reference `cdr:<message id>`): a replay found there passes as rated. */
+  appliedIn: "ledger_entries" | "usage_records";
+  /** Postpaid CDRs carry the recipient's region: invoices are itemised by destination. */
+  hasDestination: boolean;
+};
+type TopicSpec = { name: string; dlq: string };
+
+// One gate, four lanes. Prepaid: the gate's available is the balance; postpaid:
+// the credit headroom (credit limit − unbilled usage); both minus reservations
+// in flight (see balance-gate.ts), so the same script guards both.
+export const LANES = {
+  PREPAID: {
+    high: {
+      source: TOPICS.prepaidHigh,
+      cdr: TOPICS.usageCdrHigh,
+      send: TOPICS.sendHigh,
+      batch: 200,
+      concurrency: 3,
+      refusal: "INSUFFICIENT_BALANCE",
+      appliedIn: "ledger_entries",
+      hasDestination: false,
+    },
+    low: {
+      source: TOPICS.prepaidLowBulk,
+      cdr: TOPICS.usageCdrLow,
+      send: TOPICS.sendLow,
+      batch: 2_000,
+      concurrency: 2,
+      refusal: "INSUFFICIENT_BALANCE",
+      appliedIn: "ledger_entries",
+      hasDestination: false,
+    },
+  },
+  POSTPAID: {
+    high: {
+      source: TOPICS.postpaidHigh,
+      cdr: TOPICS.usageCdrPostpaid,
+      send: TOPICS.sendHigh,
+      batch: 200,
+      concurrency: 3,
+      refusal: "CREDIT_LIMIT_EXCEEDED",
+      appliedIn: "usage_records",
+      hasDestination: true,
+    },
+    low: {
+      source: TOPICS.postpaid,
+      cdr: TOPICS.usageCdrPostpaid,
+      send: TOPICS.sendLow,
+      batch: 2_000,
+      concurrency: 2,
+      refusal: "CREDIT_LIMIT_EXCEEDED",
+      appliedIn: "usage_records",
+      hasDestination: true,
+    },
+  },
+} as const satisfies Record<BillingType, Record<Lane, LaneSpec>>;
+
+/** The worker (and consumer group) name of a lane: prepaid-high, postpaid-low, … */
+export function laneName(billingType: BillingType, lane: Lane): string {
+  return `${billingType === "PREPAID" ? "prepaid" : "postpaid"}-${lane}`;
+}
+
+export type LaneDeps = {
   db: Db;
   redis: Redis;
   kafka: Kafka;
@@ -33,21 +103,26 @@ export type PrepaidDeps = {
   topicPrefix: string;
   plans: RatePlanCache;
 };
+export type PrepaidDeps = LaneDeps;
 
 /**
- * be-prepaid-*: prices each message from its client's rate plan, reserves the
- * amount against the account's available balance in Redis, and for each
- * reserved message emits a usage CDR (the charge, applied to Postgres by the
- * deduction service) and passes the message on to delivery; a message the
- * balance does not cover ends REJECTED INSUFFICIENT_BALANCE. The CDR is on
- * its topic before the message goes to delivery, so nothing is sent unbilled.
+ * be-prepaid-* and be-postpaid-*: prices each message from its client's rate
+ * plan, reserves the amount against the account's available figure in Redis
+ * (prepaid: balance; postpaid: credit headroom), and for each reserved
+ * message emits a usage CDR (applied to Postgres by prepaid-manager or
+ * postpaid-manager) and passes the message on to delivery; a message the
+ * gate does not cover ends REJECTED INSUFFICIENT_BALANCE (prepaid) or
+ * CREDIT_LIMIT_EXCEEDED (postpaid). The CDR is on its topic before the
+ * message goes to delivery, so nothing is sent unbilled.
  */
-export async function chargePrepaidBatch(
-  deps: PrepaidDeps,
+export async function rateBatch(
+  deps: LaneDeps,
+  billingType: BillingType,
   lane: Lane,
   records: ConsumedRecord<RoutedMessage>[],
   now = new Date(),
 ): Promise<Rejected<RoutedMessage>[]> {
+  const spec: LaneSpec = LANES[billingType][lane];
   const messages = records.map((r) => r.value);
   const profiles = await loadClientProfiles(deps.redis, deps.db.pool, [...new Set(messages.map((m) => m.clientId))]);
   const plans = await deps.plans.get([...profiles.values()].map((p) => p.ratePlanId));
@@ -61,10 +136,10 @@ export async function chargePrepaidBatch(
     priced.push({ message: m, unitPrice, amount: unitPrice * BigInt(m.segments), currency: plan.currency });
   });
 
-  // A message whose charge is already in the ledger (a replay after its
-  // reservation was settled) is not reserved again: it passes as charged.
+  // A message whose CDR is already applied (a replay after its reservation
+  // was settled) is not reserved again: it passes as charged / rated.
   const { rows: charged } = await deps.db.pool.query<{ reference: string }>(
-    "SELECT reference FROM ledger_entries WHERE reference = ANY($1::text[])",
+    `SELECT reference FROM ${spec.appliedIn} WHERE reference = ANY($1::text[])`,
     [priced.map((p) => `cdr:${p.message.messageId}`)],
   );
   const alreadyCharged = new Set(charged.map((r) => r.reference.slice(4)));
@@ -73,6 +148,7 @@ export async function chargePrepaidBatch(
     accountId: p.message.accountId,
     messageId: p.message.messageId,
     amount: p.amount,
+    campaignId: p.message.campaignId,
   }));
   let results: boolean[];
   try {
@@ -105,6 +181,7 @@ export async function chargePrepaidBatch(
         amount: p.amount.toString(),
         currency: p.currency,
         at: now.toISOString(),
+        ...(spec.hasDestination ? { destination: destinationOf(m.recipient) } : {}),
       });
       sends.push(m);
     } else {
@@ -112,16 +189,15 @@ export async function chargePrepaidBatch(
         v: 1,
         messageId: m.messageId,
         status: "REJECTED",
-        reason: "INSUFFICIENT_BALANCE",
-        stage: `prepaid-${lane}`,
+        reason: spec.refusal,
+        stage: laneName(billingType, lane),
         at: now.toISOString(),
       });
     }
   });
-  const topics = LANES[lane];
   await Promise.all([
     deps.producer.send(
-      deps.topicPrefix + topics.cdr.name,
+      deps.topicPrefix + spec.cdr.name,
       cdrs.map((c) => ({ key: c.accountId, value: JSON.stringify(c) })),
     ),
     deps.producer.send(
@@ -130,35 +206,71 @@ export async function chargePrepaidBatch(
     ),
   ]);
   await deps.producer.send(
-    deps.topicPrefix + topics.send.name,
-    sends.map((m) => ({ key: m.accountId, value: JSON.stringify(m) })),
+    deps.topicPrefix + spec.send.name,
+    sends.map((m) => ({ key: m.messageId, value: JSON.stringify(m) })),
   );
   return rejected;
 }
 
+/** The prepaid gate of one priority: rateBatch on a prepaid lane. */
+export function chargePrepaidBatch(
+  deps: LaneDeps,
+  lane: Lane,
+  records: ConsumedRecord<RoutedMessage>[],
+  now = new Date(),
+): Promise<Rejected<RoutedMessage>[]> {
+  return rateBatch(deps, "PREPAID", lane, records, now);
+}
+
 export function startPrepaidLane(lane: Lane) {
+  return startLane("PREPAID", lane);
+}
+
+export function startPostpaidLane(lane: Lane) {
+  return startLane("POSTPAID", lane);
+}
+
+function startLane(billingType: BillingType, lane: Lane) {
   return async ({ env, log, db, redis, kafka, producer }: WorkerDeps): Promise<StartedWorker> => {
-    const spec = LANES[lane];
+    const spec = LANES[billingType][lane];
     const plans = new RatePlanCache(db.pool);
+    const rebuildDeps = { db, redis, kafka, log, topicPrefix: env.KAFKA_TOPIC_PREFIX };
     // Balances in Redis before the first message, so the first batch does not wait for a rebuild.
-    await ensureBalancesReady({ db, redis, kafka, log, topicPrefix: env.KAFKA_TOPIC_PREFIX });
+    await ensureBalancesReady(rebuildDeps);
+    // Redis can lose its data while no traffic flows; the balance API, the
+    // console and campaign holds need the gate's figures, so rebuild then too.
+    const watchdog = startPollLoop({
+      name: "balances-watchdog",
+      intervalMs: BALANCES_WATCHDOG_MS,
+      log,
+      tick: async () => {
+        await ensureBalancesReady(rebuildDeps);
+        return false;
+      },
+    });
     const consumer = await startBatchConsumer({
       kafka,
       producer,
       log,
-      groupId: `${env.KAFKA_TOPIC_PREFIX}prepaid-${lane}`,
+      groupId: env.KAFKA_TOPIC_PREFIX + laneName(billingType, lane),
       topic: env.KAFKA_TOPIC_PREFIX + spec.source.name,
       dlqTopic: env.KAFKA_TOPIC_PREFIX + spec.source.dlq,
       schema: routedMessageV1,
       maxBatchSize: spec.batch,
       partitionsConsumedConcurrently: spec.concurrency,
       handle: (records) =>
-        chargePrepaidBatch(
+        rateBatch(
           { db, redis, kafka, log, producer, topicPrefix: env.KAFKA_TOPIC_PREFIX, plans },
+          billingType,
           lane,
           records,
         ),
     });
-    return { stop: () => consumer.stop() };
+    return {
+      stop: async () => {
+        await watchdog.stop();
+        await consumer.stop();
+      },
+    };
   };
 }

@@ -1,6 +1,13 @@
 import { createTRPCRouter, operatorProcedure, protectedProcedure } from "../api/trpc";
-import { adjustBalance, getBalance, listLedger } from "./accounts";
-import { accountIdInput, adjustBalanceInput, ledgerInput } from "./schemas";
+import { adjustBalance, getBalance, listLedger, setLowBalanceThreshold } from "./accounts";
+import { listBillingEvents } from "./billing-events";
+import {
+  accountIdInput,
+  adjustBalanceInput,
+  billingEventsInput,
+  ledgerInput,
+  lowBalanceThresholdInput,
+} from "./schemas";
 
 export const billingRouter = createTRPCRouter({
   balance: protectedProcedure
@@ -14,4 +21,14 @@ export const billingRouter = createTRPCRouter({
     .mutation(({ ctx, input }) =>
       adjustBalance({ ...ctx.deps, namespace: ctx.deps.env.KAFKA_TOPIC_PREFIX }, ctx.session.operatorId, input),
     ),
+  setLowBalanceThreshold: operatorProcedure
+    .input(lowBalanceThresholdInput)
+    .mutation(({ ctx, input }) =>
+      setLowBalanceThreshold(
+        { ...ctx.deps, namespace: ctx.deps.env.KAFKA_TOPIC_PREFIX },
+        ctx.session.operatorId,
+        input,
+      ),
+    ),
+  events: protectedProcedure.input(billingEventsInput).query(({ ctx, input }) => listBillingEvents(ctx.deps.db, input)),
 });

@@ -18,3 +18,15 @@ export const ledgerInput = z.object({
   cursor: z.string().nullish(),
   limit: z.number().int().min(1).max(200).default(50),
 });
+
+export const lowBalanceThresholdInput = z.object({
+  accountId: z.string().min(1),
+  // Minor units; 0 turns the alert off.
+  threshold: z.string().regex(/^\d{1,18}$/, "Whole minor units, 0 or more (0 = no alert)"),
+});
+
+export const billingEventsInput = z.object({
+  accountId: z.string().min(1),
+  cursor: z.string().regex(/^\d+$/).nullish(),
+  limit: z.number().int().min(1).max(100).default(20),
+});

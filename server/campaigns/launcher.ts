@@ -45,8 +45,8 @@ type Claimed = {
  * spreads over every partition (and validator), while every spelling of one
  * number ("07911 123456", "+44 7911 123456") lands on the same partition in
  * row order, so the first occurrence is the one kept as the original and
- * later ones are the duplicates, however many validators run. Per-account
- * order starts at the billing lanes, which are keyed by account.
+ * later ones are the duplicates, however many validators run. Only the CDR
+ * topics are keyed by account (one account debited by one consumer).
  */
 export function recipientKey(campaignId: string, recipient: string): string {
   return `${campaignId}:${recipient.replace(/\D/g, "").slice(-9)}`;
@@ -109,8 +109,7 @@ export async function launchNextCampaign(
       createdAt,
       allowDefer: campaign.allow_defer,
     }));
-    // Keyed by message so one big campaign spreads over every validator;
-    // per-account order starts at the billing lanes, which are keyed by account.
+    // Keyed by recipient (see recipientKey) so one big campaign spreads over every validator.
     await deps.producer.send(
       topic,
       messages.map((m) => ({ key: m.messageId, value: JSON.stringify(m) })),

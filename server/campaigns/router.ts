@@ -1,10 +1,11 @@
 import { createTRPCRouter, operatorProcedure, protectedProcedure } from "../api/trpc";
-import { campaignIdInput, createCampaignInput, listCampaignsInput } from "./schemas";
+import { campaignIdInput, createCampaignInput, launchCampaignInput, listCampaignsInput } from "./schemas";
 import {
   cancelCampaign,
   createCampaign,
   getCampaign,
   launchCampaign,
+  quoteForConsole,
   listCampaigns,
   pauseCampaign,
   resumeCampaign,
@@ -18,7 +19,10 @@ export const campaignsRouter = createTRPCRouter({
     .mutation(({ ctx, input }) =>
       createCampaign({ db: ctx.deps.db, uploadMaxBytes: ctx.deps.env.UPLOAD_MAX_BYTES }, input, ctx.session.operatorId),
     ),
-  launch: operatorProcedure.input(campaignIdInput).mutation(({ ctx, input }) => launchCampaign(ctx.deps, input.id)),
+  quote: protectedProcedure.input(campaignIdInput).query(({ ctx, input }) => quoteForConsole(ctx.deps, input.id)),
+  launch: operatorProcedure
+    .input(launchCampaignInput)
+    .mutation(({ ctx, input }) => launchCampaign(ctx.deps, input.id, { hold: input.hold })),
   pause: operatorProcedure.input(campaignIdInput).mutation(({ ctx, input }) => pauseCampaign(ctx.deps, input.id)),
   resume: operatorProcedure.input(campaignIdInput).mutation(({ ctx, input }) => resumeCampaign(ctx.deps, input.id)),
   cancel: operatorProcedure.input(campaignIdInput).mutation(({ ctx, input }) => cancelCampaign(ctx.deps, input.id)),

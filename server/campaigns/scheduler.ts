@@ -1,3 +1,4 @@
+import { releaseEndedCampaignHolds } from "../billing/holds";
 import type { Redis } from "ioredis";
 import type { Db } from "../db";
 import type { VolleyProducer } from "../kafka/client";
@@ -49,5 +50,6 @@ export async function releaseDueMessages(
 export async function runSchedulerTick(deps: { db: Db; redis: Redis; producer: VolleyProducer; topicPrefix: string }) {
   const started = await startDueCampaigns(deps);
   const released = await releaseDueMessages(deps);
+  await releaseEndedCampaignHolds({ ...deps, namespace: deps.topicPrefix });
   return { started, released };
 }

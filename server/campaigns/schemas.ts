@@ -29,6 +29,9 @@ export type CreateCampaignInput = z.infer<typeof createCampaignInput>;
 
 export const campaignIdInput = z.object({ id: z.string().min(1) });
 
+// hold: set the quoted amount aside from a prepaid balance before starting.
+export const launchCampaignInput = campaignIdInput.extend({ hold: z.boolean().default(false) });
+
 export const listCampaignsInput = z.object({
   limit: z.number().int().min(1).max(100).default(25),
   cursor: z.string().nullish(),

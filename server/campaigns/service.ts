@@ -2,12 +2,17 @@ import type { CampaignStatus, MessageStatus, Prisma } from "@prisma/client";
 import type { Redis } from "ioredis";
 import type { Db } from "../db";
 import { AppError } from "../errors";
+import { availableBalance } from "../billing/balance-gate";
+import { holdRemaining, placeHold, releaseHolds } from "../billing/holds";
+import { quoteCampaign } from "../billing/quote";
 import { createUploadFromText } from "../uploads/service";
 import { readCampaignCounts } from "./counters";
 import type { CreateCampaignInput } from "./schemas";
 import { publishCampaignState } from "./state";
 
-export type CampaignDeps = { db: Db; redis: Redis };
+export type CampaignDeps = { db: Db; redis: Redis; env: { KAFKA_TOPIC_PREFIX: string } };
+
+const holdDeps = (deps: CampaignDeps) => ({ ...deps, namespace: deps.env.KAFKA_TOPIC_PREFIX });
 
 export function campaignMessageId(campaignId: string, row: number): string {
   return `${campaignId}-${row}`;
@@ -76,16 +81,54 @@ async function transition(
 /**
  * Starts a draft: RUNNING now, or SCHEDULED when its start time is ahead
  * (the scheduler starts it then). The launcher worker publishes the
- * recipients; this only changes state.
+ * recipients; this only changes state. With `hold`, a prepaid campaign first
+ * sets its quoted amount aside (server/billing/holds.ts), and does not start
+ * when the available balance does not cover it.
  */
-export async function launchCampaign(deps: CampaignDeps, id: string, now = new Date()) {
-  const campaign = await deps.db.prisma.campaign.findUnique({ where: { id }, select: { scheduledAt: true } });
+export async function launchCampaign(deps: CampaignDeps, id: string, opts: { hold?: boolean } = {}, now = new Date()) {
+  const campaign = await deps.db.prisma.campaign.findUnique({
+    where: { id },
+    select: { scheduledAt: true, status: true, holdPlacedAt: true, client: { select: { billingType: true } } },
+  });
   if (!campaign) throw new AppError("NOT_FOUND", "Campaign not found");
-  if (campaign.scheduledAt && campaign.scheduledAt > now) return transition(deps, id, ["DRAFT"], "SCHEDULED");
-  return transition(deps, id, ["DRAFT"], "RUNNING", { startedAt: now });
+  if (opts.hold && campaign.status === "DRAFT" && !campaign.holdPlacedAt) {
+    if (campaign.client.billingType !== "PREPAID")
+      throw new AppError("BAD_REQUEST", "Only prepaid campaigns hold their quote; postpaid usage is invoiced");
+    const quote = await quoteCampaign(deps.db, id);
+    const account = await deps.db.prisma.account.findFirst({
+      where: { client: { campaigns: { some: { id } } } },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    });
+    if (!account) throw new AppError("CONFLICT", "The client has no account");
+    await placeHold(holdDeps(deps), {
+      campaignId: id,
+      accountId: account.id,
+      amount: quote.total,
+      currency: quote.currency,
+    });
+  }
+  try {
+    if (campaign.scheduledAt && campaign.scheduledAt > now) return await transition(deps, id, ["DRAFT"], "SCHEDULED");
+    return await transition(deps, id, ["DRAFT"], "RUNNING", { startedAt: now });
+  } catch (err) {
+    // Launched twice at once, say: the hold of a campaign that did not start goes back.
+    if (opts.hold) {
+      const current = await deps.db.prisma.campaign.findUnique({ where: { id }, select: { status: true } });
+      if (current?.status === "DRAFT") await releaseUnstartedHold(deps, id);
+    }
+    throw err;
+  }
 }
 
-export async function startDueCampaigns(deps: CampaignDeps, now = new Date()): Promise<string[]> {
+async function releaseUnstartedHold(deps: CampaignDeps, id: string) {
+  await releaseHolds(holdDeps(deps), [id]);
+  await deps.db.prisma.campaign.update({
+    where: { id },
+    data: { holdAmount: null, holdPlacedAt: null, holdReleasedAt: null },
+  });
+}
+
+export async function startDueCampaigns(deps: Pick<CampaignDeps, "db" | "redis">, now = new Date()): Promise<string[]> {
   const { rows } = await deps.db.pool.query<{ id: string }>(
     `UPDATE campaigns SET status = 'RUNNING', started_at = $1, updated_at = $1
      WHERE status = 'SCHEDULED' AND scheduled_at <= $1 RETURNING id`,
@@ -115,6 +158,7 @@ export async function cancelCampaign(deps: CampaignDeps, id: string) {
   });
   // Everything still waiting is released now, and the validator marks it CANCELLED.
   await deps.db.pool.query("UPDATE deferred_messages SET release_at = now() WHERE campaign_id = $1", [id]);
+  await releaseHolds(holdDeps(deps), [id]);
   return campaign;
 }
 
@@ -131,7 +175,8 @@ export async function getCampaign(deps: CampaignDeps, id: string) {
   if (!campaign) throw new AppError("NOT_FOUND", "Campaign not found");
   const counts = await readCampaignCounts(deps, id);
   const processed = Object.values(counts).reduce((a, b) => a + b, 0);
-  return { ...campaign, counts, processed };
+  const holdLeft = campaign.holdPlacedAt && !campaign.holdReleasedAt ? await holdRemaining(deps.redis, id) : null;
+  return { ...campaign, counts, processed, holdLeft };
 }
 
 export async function listCampaigns(db: Db, opts: { limit: number; cursor?: string | null; status?: CampaignStatus }) {
@@ -146,4 +191,34 @@ export async function listCampaigns(db: Db, opts: { limit: number; cursor?: stri
   const hasMore = items.length > opts.limit;
   const page = hasMore ? items.slice(0, opts.limit) : items;
   return { items: page, nextCursor: hasMore ? page[page.length - 1]!.id : null };
+}
+
+/**
+ * The quote with what the client can spend: the available balance for a
+ * prepaid client (credit headroom for a postpaid one), and whether it covers
+ * the quote. Quoting streams the whole recipient list, so the console asks
+ * for it on demand.
+ */
+export async function quoteForConsole(deps: CampaignDeps, id: string) {
+  const quote = await quoteCampaign(deps.db, id);
+  const campaign = await deps.db.prisma.campaign.findUniqueOrThrow({
+    where: { id },
+    select: {
+      holdPlacedAt: true,
+      client: { select: { billingType: true, accounts: { take: 1, orderBy: [{ createdAt: "asc" }, { id: "asc" }] } } },
+    },
+  });
+  const account = campaign.client.accounts[0];
+  const available = account
+    ? await availableBalance(deps.redis, deps.db.pool, deps.env.KAFKA_TOPIC_PREFIX, account.id).catch(
+        () => account.balance,
+      )
+    : 0n;
+  return {
+    ...quote,
+    billingType: campaign.client.billingType,
+    available,
+    covers: available >= quote.total,
+    held: campaign.holdPlacedAt !== null,
+  };
 }

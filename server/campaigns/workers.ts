@@ -2,6 +2,7 @@ import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { startPollLoop } from "../worker/poll-loop";
 import { createLauncherId, launchNextCampaign } from "./launcher";
 import { runSchedulerTick } from "./scheduler";
+import { startInvoiceLoop } from "../invoices/job";
 
 export async function startLauncher({ env, log, db, redis, producer }: WorkerDeps): Promise<StartedWorker> {
   const launcherId = createLauncherId();
@@ -43,5 +44,10 @@ export async function startScheduler({ env, log, db, redis, producer }: WorkerDe
       return released > 0;
     },
   });
-  return { stop: () => loop.stop(), checks: { loop: async () => ({ ok: loop.isHealthy() }) } };
+  // Monthly postpaid invoices, at most one run an hour (see server/invoices/job.ts).
+  const invoices = startInvoiceLoop({ db, redis, log, namespace: env.KAFKA_TOPIC_PREFIX });
+  return {
+    stop: () => Promise.all([loop.stop(), invoices.stop()]).then(() => undefined),
+    checks: { loop: async () => ({ ok: loop.isHealthy() }), invoices: async () => ({ ok: invoices.isHealthy() }) },
+  };
 }

@@ -7,7 +7,12 @@ export const clientsRouter = createTRPCRouter({
   get: protectedProcedure.input(getClientInput).query(({ ctx, input }) => getClient(ctx.deps.db, input.id)),
   update: operatorProcedure.input(updateClientInput).mutation(({ ctx, input }) => {
     const { id, ...changes } = input;
-    return updateClient(ctx.deps, ctx.session.operatorId, id, changes);
+    return updateClient(
+      { ...ctx.deps, namespace: ctx.deps.env.KAFKA_TOPIC_PREFIX },
+      ctx.session.operatorId,
+      id,
+      changes,
+    );
   }),
   addSenderId: operatorProcedure
     .input(senderIdInput)

@@ -26,6 +26,12 @@ export const updateClientInput = z
     smartEncoding: z.boolean().optional(),
     maxSegments: z.number().int().min(1).max(255).optional(),
     quietHours: z.object({ start: hhmm, end: hhmm }).nullable().optional(),
+    // Postpaid: the most unbilled usage may reach, in whole minor units (a string: money never travels as a float).
+    creditLimit: z
+      .string()
+      .regex(/^\d{1,18}$/, "Whole minor units, e.g. 50000 for 500.00")
+      .transform((s) => BigInt(s))
+      .optional(),
   })
   .refine((v) => !v.quietHours || v.quietHours.start !== v.quietHours.end, {
     message: "Quiet hours must start and end at different times",

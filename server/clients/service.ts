@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { recordAudit } from "../audit";
+import { moveAvailable } from "../billing/balance-gate";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import { invalidateClientProfile } from "./profile";
@@ -8,7 +9,10 @@ export async function listClients(db: Db) {
   return db.prisma.client.findMany({
     orderBy: { name: "asc" },
     include: {
-      accounts: { select: { id: true, balance: true, currency: true, unbilledUsage: true } },
+      accounts: {
+        // lowBalanceAlertedAt: the list's low-balance badge (set while the settled balance is at or below the threshold).
+        select: { id: true, balance: true, currency: true, unbilledUsage: true, lowBalanceAlertedAt: true },
+      },
       senderIds: { where: { status: "APPROVED" }, select: { value: true }, orderBy: { value: "asc" } },
       ratePlan: { select: { name: true, defaultPricePerSegment: true, currency: true } },
     },
@@ -36,11 +40,16 @@ type ClientChanges = {
   smartEncoding?: boolean;
   maxSegments?: number;
   quietHours?: { start: string; end: string } | null;
+  creditLimit?: bigint;
 };
 
-/** Applies an operator's edit and drops the validator's cached profile. */
+/**
+ * Applies an operator's edit and drops the validator's cached profile. A
+ * postpaid client's new credit limit moves its accounts' headroom in the
+ * gate by the difference, after the commit (see moveAvailable).
+ */
 export async function updateClient(
-  deps: { db: Db; redis: Redis },
+  deps: { db: Db; redis: Redis; namespace: string },
   operatorId: string,
   id: string,
   changes: ClientChanges,
@@ -52,14 +61,24 @@ export async function updateClient(
       ? { quietHoursStart: quietHours?.start ?? null, quietHoursEnd: quietHours?.end ?? null }
       : {}),
   };
-  const client = await deps.db.prisma.$transaction(async (tx) => {
-    const exists = await tx.client.findUnique({ where: { id }, select: { id: true } });
-    if (!exists) throw new AppError("NOT_FOUND", "Client not found");
+  const { client, before, accounts } = await deps.db.prisma.$transaction(async (tx) => {
+    // FOR UPDATE: two operators changing the limit at once each move the gate by their own difference.
+    const [before] = await tx.$queryRaw<{ credit_limit: string; billing_type: string }[]>`
+      SELECT credit_limit::text AS credit_limit, billing_type::text AS billing_type FROM clients WHERE id = ${id} FOR UPDATE`;
+    if (!before) throw new AppError("NOT_FOUND", "Client not found");
     const updated = await tx.client.update({ where: { id }, data });
-    await recordAudit(tx, { operatorId, action: "client.update", target: id, details: changes });
-    return updated;
+    const accounts = await tx.account.findMany({ where: { clientId: id }, select: { id: true } });
+    await recordAudit(tx, {
+      operatorId,
+      action: "client.update",
+      target: id,
+      details: { ...changes, creditLimit: changes.creditLimit?.toString() },
+    });
+    return { client: updated, before, accounts };
   });
   await invalidateClientProfile(deps.redis, id);
+  const headroomMoved = before.billing_type === "POSTPAID" ? client.creditLimit - BigInt(before.credit_limit) : 0n;
+  for (const account of accounts) await moveAvailable(deps.redis, deps.namespace, account.id, headroomMoved);
   return client;
 }
 

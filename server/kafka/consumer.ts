@@ -119,9 +119,13 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
    * failure is retried maxAttempts times, then the chunk is handled record
    * by record and the records that still fail are dead-lettered.
    */
-  async function handleWithAttempts(records: ConsumedRecord<T>[], chunkKey: string): Promise<Rejected<T>[]> {
+  async function handleWithAttempts(
+    records: ConsumedRecord<T>[],
+    chunkKey: string,
+    member: { isActive: () => boolean; heartbeat: () => Promise<void> },
+  ): Promise<Rejected<T>[]> {
     try {
-      const rejected = (await opts.handle(records)) ?? [];
+      const rejected = (await handleUntilNotTransient(records, chunkKey, member)) ?? [];
       failures.delete(chunkKey);
       return rejected;
     } catch (err) {
@@ -135,7 +139,7 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
     const rejected: Rejected<T>[] = [];
     for (const record of records) {
       try {
-        rejected.push(...((await opts.handle([record])) ?? []));
+        rejected.push(...((await handleUntilNotTransient([record], chunkKey, member)) ?? []));
       } catch (err) {
         if (isTransientError(err)) throw err;
         rejected.push({ record, error: `failed ${maxAttempts} times: ${(err as Error).message}` });
@@ -144,11 +148,38 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
     return rejected;
   }
 
+  /**
+   * Waits out transient failures here, with backoff, heartbeating so the
+   * partition stays ours: an infrastructure hiccup (a database failover, a
+   * rebuild of the balances) should not look like an error to kafkajs, which
+   * would log it loudly and restart the fetch. Gives up only when this member
+   * loses the partition or stops, so the new owner redelivers the chunk.
+   */
+  async function handleUntilNotTransient(
+    records: ConsumedRecord<T>[],
+    chunkKey: string,
+    member: { isActive: () => boolean; heartbeat: () => Promise<void> },
+  ) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await opts.handle(records);
+      } catch (err) {
+        if (!isTransientError(err) || !member.isActive()) throw err;
+        if (attempt === 1 || attempt % 10 === 0)
+          opts.log.warn({ err: (err as Error).message, chunk: chunkKey, attempt }, "transient failure, retrying");
+        metrics.transientRetries.labels(opts.groupId).inc();
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** Math.min(attempt - 1, 6))));
+        await member.heartbeat();
+      }
+    }
+  }
+
   await consumer.run({
     eachBatchAutoResolve: false,
     autoCommit: true,
     partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+      const member = { isActive: () => isRunning() && !isStale(), heartbeat };
       const consumed = metrics.recordsConsumed.labels(opts.groupId, batch.topic);
       const deadLettered = metrics.recordsDeadLettered.labels(opts.groupId, batch.topic);
       const batchSeconds = metrics.batchSeconds.labels(opts.groupId, batch.topic);
@@ -167,7 +198,11 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
           } else poison.push(decoded);
         }
         if (valid.length > 0) {
-          const rejected = await handleWithAttempts(valid, `${batch.topic}:${batch.partition}:${chunk[0]!.offset}`);
+          const rejected = await handleWithAttempts(
+            valid,
+            `${batch.topic}:${batch.partition}:${chunk[0]!.offset}`,
+            member,
+          );
           for (const r of rejected) poison.push({ message: byOffset.get(r.record.offset)!, error: r.error });
         }
         if (poison.length > 0) {

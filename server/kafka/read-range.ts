@@ -4,6 +4,21 @@ import type { Kafka } from "kafkajs";
 export type RangeRecord = { topic: string; partition: number; offset: string; key: string | null; value: Buffer };
 
 /**
+ * A group's coordinator can be moving or still loading (a fresh broker, a new
+ * group): kafkajs reports that as a retriable error, so wait it out.
+ */
+async function retryRetriable<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts || !(err as { retriable?: boolean }).retriable) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * i)));
+    }
+  }
+}
+
+/**
  * Reads what a consumer group has not committed yet: from its committed
  * offset (or the start, for a partition it never committed) up to the
  * partition's end as of the call, with a throwaway group that commits
@@ -16,11 +31,13 @@ export async function readUncommitted(kafka: Kafka, groupId: string, topics: str
   const wanted = new Map<string, { from: bigint; to: bigint }>();
   try {
     for (const topic of topics) {
-      const [ends, starts, committed] = await Promise.all([
-        admin.fetchTopicOffsets(topic),
-        admin.fetchTopicOffsetsByTimestamp(topic, 0),
-        admin.fetchOffsets({ groupId, topics: [topic] }),
-      ]);
+      const [ends, starts, committed] = await retryRetriable(() =>
+        Promise.all([
+          admin.fetchTopicOffsets(topic),
+          admin.fetchTopicOffsetsByTimestamp(topic, 0),
+          admin.fetchOffsets({ groupId, topics: [topic] }),
+        ]),
+      );
       for (const end of ends) {
         const done = committed[0]?.partitions.find((p) => p.partition === end.partition)?.offset ?? "-1";
         const start = starts.find((s) => s.partition === end.partition)?.offset ?? "0";

@@ -30,8 +30,11 @@ export type BulkMessage = z.infer<typeof bulkMessageV1>;
 export const messageEncoding = z.enum(["GSM7", "UCS2"]);
 
 /**
- * A validated message on its billing lane (prepaid-*, postpaid*), keyed by
- * account so one account's messages stay in order on one partition.
+ * A validated message on its billing lane (prepaid-*, postpaid*) and, once
+ * charged, on its send lane; keyed by message id so that one client's big
+ * campaign uses every partition (and every gate and bulk-proc instance). The
+ * gate reserves per message atomically, so no per-account order is needed;
+ * only the CDR topics are keyed by account.
  */
 export const routedMessageV1 = z.object({
   v: z.literal(1),
@@ -77,6 +80,11 @@ export const messageStatusV1 = z.object({
   stage: z.string().min(1).max(50),
   at: z.iso.datetime(),
   providerMessageId: z.string().max(100).optional(),
+  // Added after v1 shipped (optional, so events in flight stay readable):
+  // whose message it is, on delivery events that carry no content, so refunds
+  // need not wait for the status writer's row to find the account.
+  clientId: z.string().min(1).optional(),
+  accountId: z.string().min(1).optional(),
   content: z
     .object({
       clientId: z.string().min(1),
@@ -117,10 +125,29 @@ export const usageCdrV1 = z.object({
   amount: minorUnits,
   currency: z.string().length(3),
   at: z.iso.datetime(),
+  // Added after v1 shipped: ISO 3166 region of the recipient, for invoices.
+  destination: z.string().min(2).max(3).optional(),
 });
 export type UsageCdr = z.infer<typeof usageCdrV1>;
 /** What producers write: money as strings. */
 export type UsageCdrWire = z.input<typeof usageCdrV1>;
+
+/** Billing events for other systems (alerts, CRM); Volley itself only produces them. */
+export const billingEventV1 = z.discriminatedUnion("type", [
+  z.object({
+    v: z.literal(1),
+    type: z.literal("LOW_BALANCE"),
+    eventId: z.string().min(1),
+    accountId: z.string().min(1),
+    clientId: z.string().min(1),
+    currency: z.string().length(3),
+    balance: minorUnits,
+    threshold: minorUnits,
+    at: z.iso.datetime(),
+  }),
+]);
+export type BillingEvent = z.infer<typeof billingEventV1>;
+export type BillingEventWire = z.input<typeof billingEventV1>;
 
 type TopicSpec = {
   /** Base name; the deployed name gets KAFKA_TOPIC_PREFIX in front. */
@@ -143,6 +170,8 @@ export const TOPICS = {
   // Charged (prepaid) or rated (postpaid) messages on their way to bulk-proc.
   sendHigh: { name: "send-high", dlq: "send-high-dlq" },
   sendLow: { name: "send-low", dlq: "send-low-dlq" },
+  // Produced for the outside world (no consumer in Volley, so no dead-letter topic).
+  billingEvents: { name: "billing-events" },
 } as const satisfies Record<string, TopicSpec>;
 
 /** Every dead-letter topic (base names), for the recorder and the console. */

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 // One registry per process; every process serves it on /metrics.
 export const registry = new Registry();
@@ -15,6 +15,12 @@ export const metrics = {
     name: "volley_kafka_records_dead_lettered_total",
     help: "Kafka records sent to a dead-letter topic",
     labelNames: ["group", "topic"],
+    registers: [registry],
+  }),
+  transientRetries: new Counter({
+    name: "volley_kafka_transient_retries_total",
+    help: "Chunks retried in place after a transient failure (database, Redis or Kafka away, rebuild running)",
+    labelNames: ["group"],
     registers: [registry],
   }),
   batchSeconds: new Histogram({
@@ -51,10 +57,86 @@ export const metrics = {
     labelNames: ["currency"],
     registers: [registry],
   }),
+  refunds: new Counter({
+    name: "volley_refunds_total",
+    help: "Finally failed messages newly refunded (replays not counted), by lane",
+    labelNames: ["lane"],
+    registers: [registry],
+  }),
   deductionBatchSeconds: new Histogram({
     name: "volley_deduction_batch_seconds",
     help: "Time to debit one batch of CDRs: the Postgres transaction and the Redis snapshot",
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  }),
+  smppSubmitted: new Counter({
+    name: "volley_smpp_submitted_total",
+    help: "submit_sm parts accepted by the provider (submit_sm_resp ESME_ROK)",
+    labelNames: ["provider"],
+    registers: [registry],
+  }),
+  smppThrottled: new Counter({
+    name: "volley_smpp_throttled_total",
+    help: "submit_sm parts answered ESME_RTHROTTLED (retried after a backoff)",
+    labelNames: ["provider"],
+    registers: [registry],
+  }),
+  smppErrors: new Counter({
+    name: "volley_smpp_errors_total",
+    help: "Messages that failed to submit, by reason (ESME_* status, TIMEOUT, DISCONNECTED, …)",
+    labelNames: ["provider", "reason"],
+    registers: [registry],
+  }),
+  smppWindowInUse: new Gauge({
+    name: "volley_smpp_window_in_use",
+    help: "submit_sm awaiting their submit_sm_resp",
+    labelNames: ["provider"],
+    registers: [registry],
+  }),
+  smppBound: new Gauge({
+    name: "volley_smpp_bound",
+    help: "1 while the provider session is bound, 0 otherwise",
+    labelNames: ["provider"],
+    registers: [registry],
+  }),
+  smppReceipts: new Counter({
+    name: "volley_smpp_receipts_total",
+    help: "Delivery receipts received, by final status",
+    labelNames: ["provider", "status"],
+    registers: [registry],
+  }),
+  httpProviderRequests: new Counter({
+    name: "volley_http_provider_requests_total",
+    help: "HTTP provider requests by outcome (accepted, throttled, or the failure reason: HTTP_<status>, TIMEOUT, …)",
+    labelNames: ["provider", "outcome"],
+    registers: [registry],
+  }),
+  httpProviderInFlight: new Gauge({
+    name: "volley_http_provider_in_flight",
+    help: "HTTP provider requests awaiting their response",
+    labelNames: ["provider"],
+    registers: [registry],
+  }),
+  httpProviderReceipts: new Counter({
+    name: "volley_http_provider_receipts_total",
+    help: "Delivery receipts received on HTTP providers' webhooks, by final status",
+    labelNames: ["provider", "status"],
+    registers: [registry],
+  }),
+  smscSubmits: new Counter({
+    name: "volley_smsc_submits_total",
+    help: "SMSC simulator: submit_sm received, by outcome (accepted, throttled, rejected, refused)",
+    labelNames: ["outcome"],
+    registers: [registry],
+  }),
+  smscReceiptsSent: new Counter({
+    name: "volley_smsc_receipts_sent_total",
+    help: "SMSC simulator: delivery receipts sent",
+    registers: [registry],
+  }),
+  smscSessions: new Gauge({
+    name: "volley_smsc_bound_sessions",
+    help: "SMSC simulator: bound sessions",
     registers: [registry],
   }),
 };

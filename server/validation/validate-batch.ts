@@ -90,7 +90,7 @@ export async function validateBatch(
     [...routed].map(([topic, list]) =>
       deps.producer.send(
         deps.topicPrefix + TOPICS[topic].name,
-        list.map((r) => ({ key: r.accountId, value: JSON.stringify(r) })),
+        list.map((r) => ({ key: r.messageId, value: JSON.stringify(r) })),
       ),
     ),
   );

@@ -25,13 +25,23 @@ test("create and launch a campaign, counts update live", async ({ page }) => {
   await expect(page.getByRole("heading", { name })).toBeVisible();
   await expect(page.getByTestId("campaign-status")).toHaveText("draft");
   await expect(page.getByTestId("campaign-progress")).toHaveText("0 / 6 processed");
+
+  // The quote prices the five sendable rows; the prepaid balance covers it, and launching holds it.
+  await page.getByRole("button", { name: "Get quote" }).click();
+  await expect(page.getByTestId("quote-coverage")).toContainText("covers this campaign");
+  await expect(page.getByText("1 row will not be sent")).toBeVisible();
+  const total = (await page.getByTestId("quote-total").textContent())!.trim();
+  await expect(page.getByLabel("Hold the quote")).toBeChecked();
   await page.getByRole("button", { name: "Launch" }).click();
+  await expect(page.getByTestId("campaign-hold")).toContainText(`Held at launch: ${total}`);
 
   // No reload: the page polls while the campaign runs.
-  await expect(page.getByTestId("campaign-status")).toHaveText("running");
-  await expect(page.getByTestId("count-ACCEPTED")).toHaveText("5");
+  // Delivered by the SMSC simulator (its receipts arrive about a second after each submit).
+  await expect(page.getByTestId("count-DELIVERED")).toHaveText("5", { timeout: 60_000 });
   await expect(page.getByTestId("count-REJECTED")).toHaveText("1");
   await expect(page.getByTestId("campaign-progress")).toHaveText("6 / 6 processed");
+  await expect(page.getByTestId("campaign-status")).toHaveText("completed");
+  await expect(page.getByTestId("campaign-hold")).toContainText("(released)");
   await page.screenshot({ path: "test-results/e2e-campaign.png", fullPage: true });
 
   await page.getByRole("link", { name: "Campaigns" }).click();

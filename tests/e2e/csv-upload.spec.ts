@@ -53,7 +53,7 @@ test("a CSV upload shows its summary and row errors, and a campaign from it send
   await page.getByRole("button", { name: "Launch" }).click();
 
   await expect(page.getByTestId("campaign-status")).not.toHaveText("draft");
-  await expect(page.getByTestId("count-ACCEPTED")).toHaveText("3", { timeout: 60_000 });
+  await expect(page.getByTestId("count-DELIVERED")).toHaveText("3", { timeout: 60_000 });
   await expect(page.getByTestId("campaign-progress")).toHaveText("3 / 3 processed");
   await page.screenshot({ path: "test-results/e2e-csv-upload.png", fullPage: true });
 });

@@ -13,11 +13,25 @@ import type { StartedWorker, WorkerDeps } from "@/server/worker/run-worker";
 import { startLauncher, startScheduler } from "@/server/campaigns/workers";
 import { startStatusWriter } from "@/server/messages/status-writer-worker";
 import { startValidator } from "@/server/validation/validator";
-import { startPrepaidLane } from "@/server/billing/prepaid-lane";
+import { startPostpaidLane, startPrepaidLane } from "@/server/billing/prepaid-lane";
 import { startDeductionService } from "@/server/billing/deduction-worker";
+import { startRefunds } from "@/server/billing/refunds";
+import { startPostpaidManager } from "@/server/billing/postpaid-manager";
+import { startBulkProc } from "@/server/delivery/bulk-proc-worker";
 
 export type Stage =
-  "launcher" | "scheduler" | "validator" | "status-writer" | "prepaid-high" | "prepaid-low" | "prepaid-manager";
+  | "launcher"
+  | "scheduler"
+  | "validator"
+  | "status-writer"
+  | "prepaid-high"
+  | "prepaid-low"
+  | "prepaid-manager"
+  | "refunds"
+  | "postpaid-high"
+  | "postpaid-low"
+  | "postpaid-manager"
+  | "bulk-proc";
 const STAGES: Record<Stage, (deps: WorkerDeps) => Promise<StartedWorker>> = {
   launcher: startLauncher,
   scheduler: startScheduler,
@@ -26,6 +40,11 @@ const STAGES: Record<Stage, (deps: WorkerDeps) => Promise<StartedWorker>> = {
   "prepaid-high": startPrepaidLane("high"),
   "prepaid-low": startPrepaidLane("low"),
   "prepaid-manager": startDeductionService,
+  refunds: startRefunds,
+  "postpaid-high": startPostpaidLane("high"),
+  "postpaid-low": startPostpaidLane("low"),
+  "postpaid-manager": startPostpaidManager,
+  "bulk-proc": startBulkProc,
 };
 
 const CAMPAIGN_STAGES: Stage[] = ["launcher", "scheduler", "validator", "status-writer"];
@@ -154,10 +173,15 @@ export async function readTopic(
 ): Promise<RawRecord[]> {
   const consumer = kafka.consumer({ groupId: `reader-${Date.now()}-${Math.random()}` });
   const records: RawRecord[] = [];
+  // A rebalance of the reader's group hands out uncommitted records again: count each offset once.
+  const seen = new Set<string>();
   await consumer.connect();
   await consumer.subscribe({ topic: name, fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ message }) => {
+    eachMessage: async ({ partition, message }) => {
+      const at = `${partition}:${message.offset}`;
+      if (seen.has(at)) return;
+      seen.add(at);
       records.push({
         key: message.key?.toString() ?? null,
         value: message.value?.toString() ?? "",

@@ -110,7 +110,7 @@ describe("campaign pipeline", () => {
     // Cé is GSM-7 (é is in the basic table).
     expect(rows.get(campaignMessageId(campaign.id, 3))?.encoding).toBe("GSM7");
 
-    // The accepted ones are on the prepaid marketing lane, keyed by account.
+    // The accepted ones are on the prepaid marketing lane, for this account, keyed by message.
     const account = await deps.db.prisma.account.findFirstOrThrow({ where: { clientId: client.id } });
     const lane = await readTopic(
       deps.kafka,
@@ -118,7 +118,8 @@ describe("campaign pipeline", () => {
       (records) => records.filter((r) => r.value.includes(campaign.id)).length >= 3,
     );
     const mine = lane.filter((r) => r.value.includes(campaign.id));
-    expect(mine.every((r) => r.key === account.id)).toBe(true);
+    expect(mine.every((r) => JSON.parse(r.value).accountId === account.id)).toBe(true);
+    expect(mine.every((r) => r.key === JSON.parse(r.value).messageId)).toBe(true);
     expect(mine.map((r) => JSON.parse(r.value).recipient).sort()).toEqual([
       "+447911123401",
       "+447911123402",

@@ -91,20 +91,20 @@ describe("prepaid balance gate", () => {
     );
     expect(await deps.redis.get(`account:${account.id}:available`)).toBe("0");
 
-    // The charged ones went on to delivery, keyed by account; the refused did not.
-    const sent = await readTopic(
-      deps.kafka,
-      prefixed(TOPICS.sendHigh.name),
-      (records) => records.filter((r) => r.key === account.id).length >= covered,
+    // The charged ones went on to delivery; the refused did not.
+    const mineOn = (records: { value: string }[]) =>
+      records.map((r) => JSON.parse(r.value) as RoutedMessage).filter((m) => m.accountId === account.id);
+    const sent = mineOn(
+      await readTopic(deps.kafka, prefixed(TOPICS.sendHigh.name), (records) => mineOn(records).length >= covered),
     );
-    const sentIds = new Set(sent.filter((r) => r.key === account.id).map((r) => JSON.parse(r.value).messageId));
+    const sentIds = new Set(sent.map((m) => m.messageId));
     expect([...sentIds].sort()).toEqual(mine.map((c) => c.messageId).sort());
 
     // Replaying the charged messages into the gate reserves nothing and charges nothing more.
-    const replay: RoutedMessage[] = sent.filter((r) => r.key === account.id).map((r) => JSON.parse(r.value));
+    const replay: RoutedMessage[] = sent;
     await deps.producer.send(
       prefixed(TOPICS.prepaidHigh.name),
-      replay.map((m) => ({ key: m.accountId, value: JSON.stringify(m) })),
+      replay.map((m) => ({ key: m.messageId, value: JSON.stringify(m) })),
     );
     const after = await readTopic(
       deps.kafka,

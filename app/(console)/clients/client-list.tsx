@@ -43,6 +43,14 @@ export function ClientList() {
                         account.currency,
                       )
                     : "—"}
+                  {account?.lowBalanceAlertedAt && (
+                    <span
+                      className="ml-2 rounded-full bg-rose-100 px-2 py-0.5 text-xs font-semibold text-rose-700"
+                      data-testid="low-balance-badge"
+                    >
+                      Low
+                    </span>
+                  )}
                 </td>
                 <td className="px-4 py-3 text-slate-600">{c.ratePlan.name}</td>
                 <td className="px-4 py-3 text-slate-600">{c.senderIds.map((s) => s.value).join(", ")}</td>

@@ -2,9 +2,11 @@
 
 import { formatDateTime } from "@/app/_components/format";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import type { RowError } from "@/server/uploads/service";
 import { StatusBadge } from "../../../_components/status-badge";
 import { useTRPC } from "../../../_trpc/react";
+import { QuotePanel } from "./quote-panel";
 
 const STATUS_ORDER = [
   "QUEUED",
@@ -22,6 +24,11 @@ const STATUS_ORDER = [
 /** Statuses in which counts or state still change without anyone clicking. */
 const LIVE_STATUSES = new Set(["RUNNING", "PAUSED", "SCHEDULED"]);
 
+function isLive(c: { status: string; holdPlacedAt: Date | null; holdReleasedAt: Date | null } | undefined) {
+  if (!c) return false;
+  return LIVE_STATUSES.has(c.status) || (c.holdPlacedAt !== null && c.holdReleasedAt === null && c.status !== "DRAFT");
+}
+
 const primaryButton =
   "rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50";
 const secondaryButton =
@@ -36,7 +43,8 @@ export function CampaignDetail({ id }: { id: string }) {
     trpc.campaigns.get.queryOptions(
       { id },
       // Live counts while messages are moving or waiting; no polling once settled.
-      { refetchInterval: (q) => (LIVE_STATUSES.has(q.state.data?.status ?? "") ? 1000 : false), staleTime: 0 },
+      // (and until an ended campaign's hold has gone back to the balance).
+      { refetchInterval: (q) => (isLive(q.state.data) ? 1000 : false), staleTime: 0 },
     ),
   );
   const refresh = {
@@ -50,6 +58,7 @@ export function CampaignDetail({ id }: { id: string }) {
   const pause = useMutation(trpc.campaigns.pause.mutationOptions(refresh));
   const resume = useMutation(trpc.campaigns.resume.mutationOptions(refresh));
   const cancel = useMutation(trpc.campaigns.cancel.mutationOptions(refresh));
+  const [hold, setHold] = useState(true);
   if (campaign.isLoading) return <p className="text-slate-500">Loading…</p>;
   if (campaign.error) return <p className="text-red-600">{campaign.error.message}</p>;
   const c = campaign.data!;
@@ -77,8 +86,18 @@ export function CampaignDetail({ id }: { id: string }) {
             <StatusBadge status={c.status} />
           </span>
           {/* The service launches drafts only; a scheduled campaign starts on its own. */}
+          {c.status === "DRAFT" && c.client.billingType === "PREPAID" && (
+            <label className="flex items-center gap-1.5 text-sm text-slate-700">
+              <input type="checkbox" checked={hold} onChange={(e) => setHold(e.target.checked)} />
+              Hold the quote
+            </label>
+          )}
           {c.status === "DRAFT" && (
-            <button onClick={() => launch.mutate({ id })} disabled={isBusy} className={primaryButton}>
+            <button
+              onClick={() => launch.mutate({ id, hold: c.client.billingType === "PREPAID" && hold })}
+              disabled={isBusy}
+              className={primaryButton}
+            >
               {launch.isPending ? "Launching…" : "Launch"}
             </button>
           )}
@@ -187,6 +206,17 @@ export function CampaignDetail({ id }: { id: string }) {
           </dl>
         </div>
       </section>
+
+      <QuotePanel
+        id={id}
+        currency={c.quoteCurrency}
+        hold={{
+          amount: c.holdAmount,
+          left: c.holdLeft,
+          placed: c.holdPlacedAt !== null,
+          released: c.holdReleasedAt !== null,
+        }}
+      />
 
       <section className="rounded-lg border border-slate-200 bg-white p-6 text-sm">
         <h2 className="font-medium">Message</h2>

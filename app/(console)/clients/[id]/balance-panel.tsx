@@ -5,6 +5,7 @@ import { useState } from "react";
 import { formatMoney, parseMoney } from "@/server/billing/money";
 import { formatDateTime } from "../../../_components/format";
 import { useTRPC } from "../../../_trpc/react";
+import { LowBalanceAlerts } from "./low-balance-alerts";
 
 const input =
   "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-indigo-500 focus:outline-none";
@@ -36,30 +37,72 @@ export function BalancePanel({ accountId, canEdit }: { accountId: string; canEdi
 
   return (
     <section className="rounded-lg border border-slate-200 bg-white p-6 lg:col-span-3" data-testid="balance-panel">
-      <h2 className="font-medium">Balance</h2>
+      <h2 className="font-medium">
+        Balance
+        {b && b.billingType !== "POSTPAID" && b.isLow && b.lowBalanceThreshold > 0n && (
+          <span
+            className="ml-2 rounded-full bg-rose-100 px-2 py-0.5 text-xs font-semibold text-rose-700"
+            data-testid="low-balance-badge"
+          >
+            Low balance
+          </span>
+        )}
+      </h2>
       {b && (
         <dl className="mt-3 grid grid-cols-3 gap-4 text-sm">
           <div>
-            <dt className="text-xs font-semibold uppercase tracking-wide text-slate-500">Available</dt>
+            <dt className="text-xs font-semibold uppercase tracking-wide text-slate-500">
+              {b.billingType === "POSTPAID" ? "Credit headroom" : "Available"}
+            </dt>
             <dd
               className={`mt-1 text-xl font-semibold tabular-nums ${b.isLow ? "text-rose-600" : ""}`}
               data-testid="available"
             >
               {formatMoney(b.available, b.currency)}
             </dd>
-            {b.isLow && <p className="text-xs text-rose-600">Below the low-balance threshold</p>}
+            {b.isLow && b.billingType !== "POSTPAID" && (
+              <p className="text-xs text-rose-600">Below the low-balance threshold</p>
+            )}
           </div>
-          <div>
-            <dt className="text-xs font-semibold uppercase tracking-wide text-slate-500">Settled</dt>
-            <dd className="mt-1 text-xl font-semibold tabular-nums">{formatMoney(b.balance, b.currency)}</dd>
-          </div>
-          <div>
-            <dt className="text-xs font-semibold uppercase tracking-wide text-slate-500">Low-balance threshold</dt>
-            <dd className="mt-1 text-xl font-semibold tabular-nums">
-              {formatMoney(b.lowBalanceThreshold, b.currency)}
-            </dd>
-          </div>
+          {b.billingType === "POSTPAID" ? (
+            // Postpaid: the headroom is what is left of the credit limit after unbilled usage and messages in flight.
+            <>
+              <div>
+                <dt className="text-xs font-semibold uppercase tracking-wide text-slate-500">Unbilled usage</dt>
+                <dd className="mt-1 text-xl font-semibold tabular-nums" data-testid="unbilled-usage">
+                  {formatMoney(b.unbilledUsage, b.currency)}
+                </dd>
+              </div>
+              <div>
+                <dt className="text-xs font-semibold uppercase tracking-wide text-slate-500">Credit limit</dt>
+                <dd className="mt-1 text-xl font-semibold tabular-nums" data-testid="credit-limit">
+                  {formatMoney(b.creditLimit, b.currency)}
+                </dd>
+              </div>
+            </>
+          ) : (
+            <>
+              <div>
+                <dt className="text-xs font-semibold uppercase tracking-wide text-slate-500">Settled</dt>
+                <dd className="mt-1 text-xl font-semibold tabular-nums">{formatMoney(b.balance, b.currency)}</dd>
+              </div>
+              <div>
+                <dt className="text-xs font-semibold uppercase tracking-wide text-slate-500">Low-balance threshold</dt>
+                <dd className="mt-1 text-xl font-semibold tabular-nums">
+                  {formatMoney(b.lowBalanceThreshold, b.currency)}
+                </dd>
+              </div>
+            </>
+          )}
         </dl>
+      )}
+      {b && b.billingType !== "POSTPAID" && (
+        <LowBalanceAlerts
+          accountId={accountId}
+          currency={b.currency}
+          threshold={b.lowBalanceThreshold}
+          canEdit={canEdit}
+        />
       )}
       {canEdit && b && (
         <form

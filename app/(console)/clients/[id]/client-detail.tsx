@@ -8,6 +8,7 @@ import type { getClient } from "@/server/clients/service";
 import { formatDateTime } from "../../../_components/format";
 import { StatusBadge } from "../../../_components/status-badge";
 import { useTRPC } from "../../../_trpc/react";
+import { ApiKeysPanel } from "./api-keys-panel";
 import { BalancePanel } from "./balance-panel";
 
 type Client = Awaited<ReturnType<typeof getClient>>;
@@ -85,6 +86,7 @@ export function ClientDetail({ id, canEdit }: { id: string; canEdit: boolean }) 
         <SettingsForm key={c.id} client={c} canEdit={canEdit} />
         <SenderIds client={c} canEdit={canEdit} />
         {account && c.billingType === "PREPAID" && <BalancePanel accountId={account.id} canEdit={canEdit} />}
+        <ApiKeysPanel clientId={c.id} canEdit={canEdit} />
       </div>
 
       <p className="text-xs text-slate-500">

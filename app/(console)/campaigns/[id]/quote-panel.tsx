@@ -1,0 +1,100 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { formatMoney } from "@/server/billing/money";
+import { useTRPC } from "../../../_trpc/react";
+
+const secondaryButton =
+  "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-semibold text-slate-700 hover:bg-slate-50 disabled:opacity-50";
+
+type Hold = { amount: bigint | null; left: bigint | null; placed: boolean; released: boolean };
+
+/**
+ * The campaign's cost: a quote on demand (it reads every recipient row, so
+ * it is not fetched on page load), whether the balance covers it, and the
+ * hold placed at launch with what is left of it.
+ */
+export function QuotePanel({ id, currency, hold }: { id: string; currency: string | null; hold: Hold }) {
+  const trpc = useTRPC();
+  const [asked, setAsked] = useState(false);
+  const quote = useQuery(trpc.campaigns.quote.queryOptions({ id }, { enabled: asked, staleTime: 60_000 }));
+  const q = quote.data;
+  const money = (amount: bigint) => formatMoney(amount, q?.currency ?? currency ?? "USD");
+
+  return (
+    <section className="rounded-lg border border-slate-200 bg-white p-6 text-sm" data-testid="campaign-quote">
+      <div className="flex items-center justify-between">
+        <h2 className="font-medium">Cost</h2>
+        <button className={secondaryButton} onClick={() => (asked ? quote.refetch() : setAsked(true))}>
+          {quote.isFetching ? "Quoting…" : q ? "Quote again" : "Get quote"}
+        </button>
+      </div>
+      {hold.placed && hold.amount !== null && (
+        <p className="mt-2 text-slate-700" data-testid="campaign-hold">
+          Held at launch: <span className="font-semibold tabular-nums">{money(hold.amount)}</span>
+          {hold.released
+            ? " (released)"
+            : hold.left !== null && (
+                <>
+                  {" "}
+                  · left: <span className="tabular-nums">{money(hold.left)}</span>
+                </>
+              )}
+        </p>
+      )}
+      {quote.error && (
+        <p role="alert" className="mt-2 text-red-600">
+          {quote.error.message}
+        </p>
+      )}
+      {q && (
+        <>
+          <table className="mt-4 w-full text-left">
+            <thead className="text-xs uppercase tracking-wide text-slate-500">
+              <tr>
+                <th className="py-1">Destination</th>
+                <th className="py-1 text-right">Recipients</th>
+                <th className="py-1 text-right">Segments</th>
+                <th className="py-1 text-right">Amount</th>
+              </tr>
+            </thead>
+            <tbody className="tabular-nums">
+              {q.lines.map((line) => (
+                <tr key={line.destination} className="border-t border-slate-100">
+                  <td className="py-1">{line.destination === "ZZ" ? "Other" : line.destination}</td>
+                  <td className="py-1 text-right">{line.recipients.toLocaleString("en-US")}</td>
+                  <td className="py-1 text-right">{line.segments.toLocaleString("en-US")}</td>
+                  <td className="py-1 text-right">{money(line.amount)}</td>
+                </tr>
+              ))}
+              <tr className="border-t border-slate-300 font-semibold">
+                <td className="py-1">Total</td>
+                <td className="py-1 text-right">{q.recipients.toLocaleString("en-US")}</td>
+                <td className="py-1 text-right">{q.segments.toLocaleString("en-US")}</td>
+                <td className="py-1 text-right" data-testid="quote-total">
+                  {money(q.total)}
+                </td>
+              </tr>
+            </tbody>
+          </table>
+          {q.unsendable > 0 && (
+            <p className="mt-2 text-xs text-amber-800">
+              {q.unsendable.toLocaleString("en-US")} {q.unsendable === 1 ? "row" : "rows"} will not be sent (invalid
+              number, missing variable or too long) and {q.unsendable === 1 ? "is" : "are"} not priced.
+            </p>
+          )}
+          <p className="mt-3" data-testid="quote-coverage">
+            {q.billingType === "PREPAID" ? "Available balance" : "Credit headroom"}:{" "}
+            <span className="tabular-nums">{money(q.available)}</span> —{" "}
+            {q.covers ? (
+              <span className="font-medium text-emerald-700">covers this campaign</span>
+            ) : (
+              <span className="font-medium text-rose-700">does not cover this campaign</span>
+            )}
+          </p>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import type { MessageStatusEvent } from "../kafka/topics";
+import { firstFinalFailures } from "./refunds";
+
+const event = (messageId: string, status: MessageStatusEvent["status"], reason: string | null = null) =>
+  ({ v: 1, messageId, status, reason, stage: "bulk-proc", at: "2026-11-24T10:00:00.000Z" }) as MessageStatusEvent;
+
+describe("firstFinalFailures", () => {
+  it("keeps final failures once per message, with the status and reason as the refund's reason", () => {
+    expect(
+      firstFinalFailures([
+        event("a", "SUBMITTED"),
+        event("a", "UNDELIVERABLE"),
+        event("a", "UNDELIVERABLE"),
+        event("b", "REJECTED", "PROVIDER_REJECTED"),
+        event("c", "EXPIRED"),
+        event("d", "FAILED"),
+      ]).map((f) => [f.messageId, f.reason]),
+    ).toEqual([
+      ["a", "UNDELIVERABLE"],
+      ["b", "REJECTED PROVIDER_REJECTED"],
+      ["c", "EXPIRED"],
+      ["d", "FAILED"],
+    ]);
+  });
+
+  it("lets the first final status win, as the status writer does", () => {
+    expect(
+      firstFinalFailures([
+        event("a", "DELIVERED"),
+        event("a", "FAILED"),
+        event("b", "CANCELLED"),
+        event("b", "EXPIRED"),
+      ]),
+    ).toEqual([]);
+  });
+
+  it("takes the client from the event's content when it has one", () => {
+    const withContent: MessageStatusEvent = {
+      ...event("a", "REJECTED", "INVALID_NUMBER"),
+      content: {
+        clientId: "client-1",
+        campaignId: null,
+        recipient: "+447911123456",
+        sender: "TESTCO",
+        body: "hi",
+        category: "MARKETING",
+        encoding: "GSM7",
+        segments: 1,
+      },
+    };
+    expect(firstFinalFailures([withContent, event("b", "FAILED")]).map((f) => f.clientId)).toEqual(["client-1", null]);
+  });
+});

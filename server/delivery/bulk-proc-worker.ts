@@ -1,0 +1,94 @@
+import { startBatchConsumer } from "../kafka/consumer";
+import { routedMessageV1, TOPICS } from "../kafka/topics";
+import { startPollLoop } from "../worker/poll-loop";
+import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
+import { processSendBatch, type BulkProcDeps, type Lane } from "./bulk-proc";
+import { expireUnconfirmed, expireUnreceipted } from "./expiry-sweep";
+import { LanePriority } from "./lane-priority";
+import { ProviderPool } from "./providers/pool";
+import { ReceiptBatcher, retryParkedReceipts } from "./receipts";
+import { RoutingRuleCache } from "./routing";
+
+// Two consumer groups, so a big campaign on send-low never delays a one-time code on send-high: small, concurrent
+// batches for the high lane, large ones for the low lane.
+const LANES: Record<Lane, { topic: { name: string; dlq: string }; batch: number; concurrency: number }> = {
+  high: { topic: TOPICS.sendHigh, batch: 200, concurrency: 3 },
+  low: { topic: TOPICS.sendLow, batch: 1_000, concurrency: 2 },
+};
+
+const SWEEP_INTERVAL_MS = 2_000;
+
+/** bulk-proc: send-high / send-low → providers (SMPP, HTTP) → SUBMITTED, then receipts → final statuses. */
+export async function startBulkProc({ env, log, db, redis, kafka, producer }: WorkerDeps): Promise<StartedWorker> {
+  const prefix = env.KAFKA_TOPIC_PREFIX;
+  const receiptDeps = {
+    db,
+    redis,
+    producer,
+    topicPrefix: prefix,
+    correlationTtlSeconds: env.DELIVERY_CORRELATION_TTL_SECONDS,
+  };
+  const receipts = new ReceiptBatcher(receiptDeps, log);
+  const providers = new ProviderPool({
+    pool: db.pool,
+    redis,
+    log,
+    topicPrefix: prefix,
+    namePrefix: env.DELIVERY_PROVIDER_NAME_PREFIX,
+    onReceipt: (providerId, receipt) => receipts.add(providerId, receipt),
+  });
+  await providers.start();
+  const deps: BulkProcDeps = {
+    db,
+    redis,
+    producer,
+    log,
+    topicPrefix: prefix,
+    providers,
+    rules: new RoutingRuleCache(db.pool),
+    priority: new LanePriority(),
+    validitySeconds: env.DELIVERY_VALIDITY_SECONDS,
+    correlationTtlSeconds: env.DELIVERY_CORRELATION_TTL_SECONDS,
+  };
+  const sweep = startPollLoop({
+    name: "delivery-sweep",
+    intervalMs: SWEEP_INTERVAL_MS,
+    log,
+    tick: async () => {
+      const expired = await expireUnconfirmed(receiptDeps);
+      await retryParkedReceipts(receiptDeps);
+      const unreceipted = await expireUnreceipted(receiptDeps, env.DELIVERY_RECEIPT_WAIT_SECONDS);
+      return expired >= 1_000 || unreceipted >= 1_000;
+    },
+  });
+  const consumers = await Promise.all(
+    (Object.keys(LANES) as Lane[]).map((lane) =>
+      startBatchConsumer({
+        kafka,
+        producer,
+        log,
+        groupId: `${prefix}bulk-proc-${lane}`,
+        topic: prefix + LANES[lane].topic.name,
+        dlqTopic: prefix + LANES[lane].topic.dlq,
+        schema: routedMessageV1,
+        maxBatchSize: LANES[lane].batch,
+        partitionsConsumedConcurrently: LANES[lane].concurrency,
+        handle: (records) => processSendBatch(deps, lane, records),
+      }),
+    ),
+  );
+  return {
+    // Consumers first (their batches finish and commit), then the binds (unbind after in-flight responses), then
+    // the receipts that arrived meanwhile.
+    stop: async () => {
+      await Promise.all(consumers.map((c) => c.stop()));
+      await sweep.stop();
+      await providers.stop();
+      await receipts.stop();
+    },
+    checks: {
+      providers: async () => ({ ok: providers.allBound(), detail: providers.allBound() ? undefined : "not bound" }),
+      sweep: async () => ({ ok: sweep.isHealthy() }),
+    },
+  };
+}

@@ -1,0 +1,293 @@
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Db } from "../db";
+import type { VolleyProducer } from "../kafka/client";
+import type { ConsumedRecord, Rejected } from "../kafka/consumer";
+import { TransientError } from "../kafka/errors";
+import type { MessageStatusEvent, MessageStatusValue, RoutedMessage } from "../kafka/topics";
+import { pmKey, tallyKey } from "./keys";
+import type { LanePriority } from "./lane-priority";
+import { applyParkedReceipts } from "./receipts";
+import { chooseRule, type RoutingRuleRow } from "./routing";
+import { deliveryStatus, emitStatuses } from "./status-events";
+import {
+  claimForSubmit,
+  insertPending,
+  insertProviderMessages,
+  markUnconfirmed,
+  readSubmissions,
+  writeOutcomes,
+  type PartMapping,
+  type SubmissionOutcome,
+  type SubmissionRow,
+} from "./submissions";
+import { VALIDITY_EXPIRED } from "./expiry-sweep";
+import { submitWithFailover, type ProviderGateway, type RetryPolicy, type SubmitOutcome } from "./submit-with-failover";
+
+export type Lane = "high" | "low";
+
+/** Thrown when some messages of a batch could not go to any provider: the batch comes back later (backpressure). */
+export class NoProviderAvailable extends TransientError {}
+
+export type BulkProcDeps = {
+  db: Pick<Db, "pool">;
+  redis: Redis;
+  producer: VolleyProducer;
+  log: Logger;
+  topicPrefix: string;
+  providers: ProviderGateway & { has(id: string): boolean; reload(): Promise<void> };
+  rules: { get(maxAgeMs?: number): Promise<RoutingRuleRow[]> };
+  priority: LanePriority;
+  validitySeconds: number;
+  correlationTtlSeconds: number;
+  retry?: RetryPolicy;
+  /** Low-lane messages claimed and submitted at once (the high lane submits its whole, small batch). */
+  lowWaveSize?: number;
+};
+
+type Decided = { message: RoutedMessage; outcome: SubmitOutcome };
+
+/**
+ * One batch of a send lane: record every message (PENDING) before anything reaches a carrier, decide from the record
+ * (already handled → skip, found mid-submit → UNCONFIRMED, past validity → EXPIRED, PENDING → submit), submit through
+ * the routed providers, then write outcomes, correlation and status events in batched statements.
+ */
+export async function processSendBatch(
+  deps: BulkProcDeps,
+  lane: Lane,
+  records: ConsumedRecord<RoutedMessage>[],
+  now = new Date(),
+): Promise<Rejected<RoutedMessage>[]> {
+  const messages = uniqueById(records.map((r) => r.value));
+  const ids = messages.map((m) => m.messageId);
+  const existing = await readSubmissions(deps.db.pool, ids);
+  const fresh = await insertPending(
+    deps.db.pool,
+    messages.filter((m) => !existing.has(m.messageId)),
+    deps.validitySeconds,
+  );
+
+  const events: MessageStatusEvent[] = [];
+  const outcomes: SubmissionOutcome[] = [];
+  const orphaned: string[] = [];
+  const candidates: RoutedMessage[] = [];
+  for (const m of messages) {
+    const found = existing.get(m.messageId);
+    const row = found ?? fresh.get(m.messageId);
+    if (!row) continue;
+    if (found) events.push(...replayedEvent(m, found));
+    if (row.state === "SUBMITTING" && found) orphaned.push(m.messageId);
+    if (row.state !== "PENDING") continue;
+    if (row.validUntil <= now) {
+      outcomes.push(final(m, "FAILED", `EXPIRED ${VALIDITY_EXPIRED}`));
+      events.push(failureEvent(m, "EXPIRED", VALIDITY_EXPIRED, now));
+    } else {
+      candidates.push(m);
+    }
+  }
+  await markUnconfirmed(deps.db.pool, orphaned);
+
+  let rules = await deps.rules.get();
+  const route = (m: RoutedMessage) =>
+    chooseRule(rules, { clientId: m.clientId, recipient: m.recipient, category: m.category });
+  const held = (m: RoutedMessage) => route(m)?.providerIds.some((id) => deps.providers.has(id)) ?? false;
+  // Before rejecting anything as unroutable or without a provider, make sure neither the rules nor the providers
+  // are a few seconds stale (an operator may just have added them).
+  if (candidates.some((m) => !held(m))) {
+    rules = await deps.rules.get(1_000);
+    await deps.providers.reload();
+  }
+  const routed: { message: RoutedMessage; providerIds: string[] }[] = [];
+  let waiting = 0;
+  for (const m of candidates) {
+    const rule = route(m);
+    if (!rule) {
+      outcomes.push(final(m, "FAILED", "REJECTED NO_ROUTE"));
+      events.push(failureEvent(m, "REJECTED", "NO_ROUTE", now));
+      continue;
+    }
+    // No enabled provider on the route (disabled, deleted, or not this worker's): waiting would hold the partition
+    // for everyone behind it until an operator acts, so the message fails now (and is refunded).
+    if (!rule.providerIds.some((id) => deps.providers.has(id))) {
+      outcomes.push(final(m, "FAILED", "REJECTED NO_PROVIDER"));
+      events.push(failureEvent(m, "REJECTED", "NO_PROVIDER", now));
+      continue;
+    }
+    const first = rule.providerIds.find((id) => deps.providers.isAvailable(id));
+    if (first) routed.push({ message: m, providerIds: rule.providerIds });
+    else waiting++;
+  }
+
+  const decided = await claimAndSubmit(deps, lane, routed);
+
+  const mappings: PartMapping[] = [];
+  const totals: { messageId: string; parts: number }[] = [];
+  for (const { message: m, outcome: o } of decided) {
+    switch (o.kind) {
+      case "submitted":
+        outcomes.push({
+          messageId: m.messageId,
+          state: "SUBMITTED",
+          providerId: o.providerId,
+          providerMessageId: o.providerMessageId,
+          error: null,
+        });
+        for (const pmid of o.partMessageIds)
+          mappings.push({ providerId: o.providerId, providerMessageId: pmid, messageId: m.messageId });
+        totals.push({ messageId: m.messageId, parts: o.partMessageIds.length });
+        events.push(deliveryStatus(m.messageId, "SUBMITTED", null, { providerMessageId: o.providerMessageId }, now));
+        break;
+      case "rejected":
+        outcomes.push({ ...final(m, "FAILED", `REJECTED ${o.reason}`), providerId: o.providerId });
+        events.push(failureEvent(m, "REJECTED", o.reason, now));
+        break;
+      case "failed":
+        outcomes.push({ ...final(m, "FAILED", `FAILED ${o.reason}`), providerId: o.providerId });
+        events.push(failureEvent(m, "FAILED", o.reason, now));
+        break;
+      case "unconfirmed":
+        // No event: the message stays where it is until a receipt (matched by recipient) or its validity decides it.
+        outcomes.push({
+          messageId: m.messageId,
+          state: "UNCONFIRMED",
+          providerId: o.providerId,
+          providerMessageId: o.acceptedPartIds[0] ?? null,
+          error: o.reason,
+        });
+        for (const pmid of o.acceptedPartIds)
+          mappings.push({ providerId: o.providerId, providerMessageId: pmid, messageId: m.messageId });
+        break;
+      case "retry-later":
+        outcomes.push({
+          messageId: m.messageId,
+          state: "PENDING",
+          providerId: null,
+          providerMessageId: null,
+          error: o.reason,
+        });
+        waiting++;
+        break;
+    }
+  }
+
+  await writeOutcomes(deps.db.pool, outcomes);
+  await insertProviderMessages(deps.db.pool, mappings);
+  await writeCorrelation(deps, mappings, totals);
+  await emitStatuses(deps.producer, deps.topicPrefix, events);
+  // Receipts that overtook their submit_sm_resp were parked: now that their ids are mapped, apply them.
+  const byProvider = new Map<string, string[]>();
+  for (const m of mappings)
+    byProvider.set(m.providerId, [...(byProvider.get(m.providerId) ?? []), m.providerMessageId]);
+  for (const [providerId, partIds] of byProvider) await applyParkedReceipts(receiptDeps(deps), providerId, partIds);
+
+  if (waiting > 0) throw new NoProviderAvailable(`${waiting} messages wait for a provider (none available now)`);
+  return [];
+}
+
+type Routed = { message: RoutedMessage; providerIds: string[] };
+
+/**
+ * Claims (PENDING → SUBMITTING, one statement) and submits in waves, the next wave claimed while the current one is
+ * being submitted: a worker that dies leaves at most two waves SUBMITTING, which become UNCONFIRMED and are never
+ * resubmitted; the rest of its batch is still PENDING and goes out normally on redelivery. The high lane's batches
+ * are small and go in one wave, ahead of the low lane (see LanePriority).
+ */
+async function claimAndSubmit(deps: BulkProcDeps, lane: Lane, routed: Routed[]): Promise<Decided[]> {
+  const waveSize = lane === "high" ? Math.max(1, routed.length) : (deps.lowWaveSize ?? 100);
+  const waves: Routed[][] = [];
+  for (let i = 0; i < routed.length; i += waveSize) waves.push(routed.slice(i, i + waveSize));
+  const claim = (wave: Routed[]) =>
+    claimForSubmit(
+      deps.db.pool,
+      wave.map((r) => ({
+        messageId: r.message.messageId,
+        providerId: r.providerIds.find((id) => deps.providers.isAvailable(id)) ?? r.providerIds[0]!,
+      })),
+    ).then((claimed) => wave.filter((r) => claimed.has(r.message.messageId)));
+  const decided: Decided[] = [];
+  let next = waves.length > 0 ? claim(waves[0]!) : undefined;
+  for (let i = 0; i < waves.length; i++) {
+    const wave = await next!;
+    next = i + 1 < waves.length ? claim(waves[i + 1]!) : undefined;
+    // A failed claim of the next wave must not go unobserved while this one is submitted.
+    next?.catch(() => undefined);
+    decided.push(...(await submitWave(deps, lane, wave)));
+  }
+  return decided;
+}
+
+async function submitWave(deps: BulkProcDeps, lane: Lane, wave: Routed[]): Promise<Decided[]> {
+  const submitOne = async (r: Routed): Promise<Decided> => {
+    const m = r.message;
+    const sms = { id: m.messageId, from: m.sender, to: m.recipient, text: m.body, encoding: m.encoding };
+    return { message: m, outcome: await submitWithFailover(deps.providers, r.providerIds, sms, deps.retry) };
+  };
+  if (lane === "high") {
+    deps.priority.highStarted(wave.length);
+    return Promise.all(wave.map((r) => submitOne(r).finally(() => deps.priority.highFinished(1))));
+  }
+  return Promise.all(
+    wave.map(async (r) => {
+      await deps.priority.lowTurn();
+      return submitOne(r);
+    }),
+  );
+}
+
+async function writeCorrelation(
+  deps: BulkProcDeps,
+  mappings: PartMapping[],
+  totals: { messageId: string; parts: number }[],
+): Promise<void> {
+  if (mappings.length === 0) return;
+  const ttl = deps.correlationTtlSeconds;
+  const pipeline = deps.redis.pipeline();
+  for (const m of mappings)
+    pipeline.set(pmKey(deps.topicPrefix, m.providerId, m.providerMessageId), m.messageId, "EX", ttl);
+  for (const t of totals) {
+    pipeline.hset(tallyKey(deps.topicPrefix, t.messageId), "total", t.parts);
+    pipeline.expire(tallyKey(deps.topicPrefix, t.messageId), ttl);
+  }
+  const replies = (await pipeline.exec()) ?? [];
+  for (const [err] of replies) if (err) throw err;
+}
+
+function receiptDeps(deps: BulkProcDeps) {
+  return {
+    db: deps.db,
+    redis: deps.redis,
+    producer: deps.producer,
+    topicPrefix: deps.topicPrefix,
+    correlationTtlSeconds: deps.correlationTtlSeconds,
+  };
+}
+
+/**
+ * A message already handled when its record comes again (a redelivery after a crash between the writes and the
+ * offset commit): its event is produced again, since the first produce may never have happened. The status writer
+ * and refunds ignore repeats.
+ */
+function replayedEvent(m: RoutedMessage, row: SubmissionRow): MessageStatusEvent[] {
+  if (row.state === "SUBMITTED" && row.providerMessageId) {
+    return [deliveryStatus(m.messageId, "SUBMITTED", null, { providerMessageId: row.providerMessageId })];
+  }
+  if (row.state === "FAILED" && row.lastError) {
+    const [status, ...reason] = row.lastError.split(" ");
+    return [failureEvent(m, status as MessageStatusValue, reason.join(" ") || null, new Date())];
+  }
+  return [];
+}
+
+function failureEvent(m: RoutedMessage, status: MessageStatusValue, reason: string | null, at: Date) {
+  return deliveryStatus(m.messageId, status, reason, { clientId: m.clientId, accountId: m.accountId }, at);
+}
+
+function final(m: RoutedMessage, state: "FAILED", error: string): SubmissionOutcome {
+  return { messageId: m.messageId, state, providerId: null, providerMessageId: null, error };
+}
+
+function uniqueById(messages: RoutedMessage[]): RoutedMessage[] {
+  const seen = new Map<string, RoutedMessage>();
+  for (const m of messages) if (!seen.has(m.messageId)) seen.set(m.messageId, m);
+  return [...seen.values()];
+}

@@ -1,0 +1,112 @@
+import type { Redis } from "ioredis";
+import type { Db } from "../db";
+import type { VolleyProducer } from "../kafka/client";
+import { tallyKey } from "./keys";
+import { deliveryStatus, emitStatuses } from "./status-events";
+
+export const VALIDITY_EXPIRED = "VALIDITY_EXPIRED";
+
+/**
+ * UNCONFIRMED submissions that no receipt resolved within their validity period end EXPIRED. The rows change and
+ * the events are produced in one transaction: a failed produce leaves them UNCONFIRMED for the next sweep.
+ */
+export async function expireUnconfirmed(
+  deps: { db: Pick<Db, "pool">; redis: Redis; producer: VolleyProducer; topicPrefix: string },
+  limit = 1_000,
+): Promise<number> {
+  const client = await deps.db.pool.connect();
+  try {
+    await client.query("BEGIN");
+    const { rows } = await client.query<{ message_id: string; client_id: string; account_id: string }>(
+      `UPDATE submissions SET state = 'FAILED', last_error = 'EXPIRED ${VALIDITY_EXPIRED}', updated_at = now()
+       WHERE message_id IN (
+         SELECT message_id FROM submissions WHERE state = 'UNCONFIRMED' AND valid_until < now()
+         ORDER BY valid_until LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING message_id, client_id, account_id`,
+      [limit],
+    );
+    const now = new Date();
+    await emitStatuses(
+      deps.producer,
+      deps.topicPrefix,
+      rows.map((r) =>
+        deliveryStatus(
+          r.message_id,
+          "EXPIRED",
+          VALIDITY_EXPIRED,
+          { clientId: r.client_id, accountId: r.account_id },
+          now,
+        ),
+      ),
+    );
+    await client.query("COMMIT");
+    if (rows.length > 0) {
+      // A receipt that turns up after all changes nothing.
+      const pipeline = deps.redis.pipeline();
+      for (const r of rows) pipeline.hset(tallyKey(deps.topicPrefix, r.message_id), "done", "EXPIRED");
+      for (const r of rows) pipeline.expire(tallyKey(deps.topicPrefix, r.message_id), 86_400);
+      await pipeline.exec();
+    }
+    return rows.length;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export const NO_RECEIPT = "NO_RECEIPT";
+
+/** How far the no-receipt sweep has looked (the valid_until of the last submission it considered), per install. */
+const noReceiptMarkKey = (prefix: string) => `delivery:${prefix}no-receipt-mark`;
+
+/**
+ * A SUBMITTED message whose receipt never came (the carrier sent none, or a worker died after acknowledging it) ends
+ * EXPIRED NO_RECEIPT once its validity period plus `waitSeconds` is over, so that campaigns complete. It walks
+ * valid_until forward from a watermark in Redis, so each submission is looked at about once.
+ */
+export async function expireUnreceipted(
+  deps: { db: Pick<Db, "pool">; redis: Redis; producer: VolleyProducer; topicPrefix: string },
+  waitSeconds: number,
+  limit = 1_000,
+): Promise<number> {
+  const markKey = noReceiptMarkKey(deps.topicPrefix);
+  const mark = (await deps.redis.get(markKey)) ?? new Date(Date.now() - (waitSeconds + 86_400) * 1000).toISOString();
+  const { rows } = await deps.db.pool.query<{
+    message_id: string;
+    client_id: string;
+    account_id: string;
+    valid_until: Date;
+    is_open: boolean;
+  }>(
+    `SELECT s.message_id, s.client_id, s.account_id, s.valid_until,
+            m.status IS NOT NULL AND m.status NOT IN ('DELIVERED', 'UNDELIVERABLE', 'EXPIRED', 'REJECTED', 'FAILED',
+                                                      'CANCELLED') AS is_open
+     FROM submissions s LEFT JOIN messages m ON m.id = s.message_id
+     WHERE s.state = 'SUBMITTED' AND s.valid_until > $1::timestamptz
+       AND s.valid_until <= now() - make_interval(secs => $2)
+     ORDER BY s.valid_until LIMIT $3`,
+    [mark, waitSeconds, limit],
+  );
+  const open = rows.filter((r) => r.is_open);
+  const now = new Date();
+  await emitStatuses(
+    deps.producer,
+    deps.topicPrefix,
+    open.map((r) =>
+      deliveryStatus(r.message_id, "EXPIRED", NO_RECEIPT, { clientId: r.client_id, accountId: r.account_id }, now),
+    ),
+  );
+  const pipeline = deps.redis.pipeline();
+  for (const r of open) pipeline.hset(tallyKey(deps.topicPrefix, r.message_id), "done", "EXPIRED");
+  for (const r of open) pipeline.expire(tallyKey(deps.topicPrefix, r.message_id), 86_400);
+  // A full page may have stopped between rows with the same valid_until: step back a millisecond (a repeated
+  // EXPIRED changes nothing downstream).
+  const last = rows[rows.length - 1]?.valid_until;
+  const next =
+    rows.length === limit && last ? new Date(last.getTime() - 1) : new Date(Date.now() - waitSeconds * 1000 - 5_000);
+  if (next.toISOString() > mark) pipeline.set(markKey, next.toISOString());
+  await pipeline.exec();
+  return open.length;
+}

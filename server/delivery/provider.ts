@@ -1,0 +1,33 @@
+import type { BindState, SubmitResult } from "./smpp/client";
+import type { OutboundSms } from "./smpp/encode";
+import type { DeliveryReceipt } from "./smpp/receipts";
+
+// What bulk-proc needs from a carrier connection, whatever the protocol: the
+// SMPP bind (smpp/client.ts) and the HTTP adapter (http/) both provide it.
+// Receipts reach bulk-proc as `receipt` events (SMPP: deliver_sm on the
+// bind) or through the provider's webhook (HTTP), which calls
+// handleProviderReceipts (receipts.ts) with the same DeliveryReceipt shape.
+
+export type { BindState, DeliveryReceipt, OutboundSms, SubmitResult };
+
+/** Live figures a provider reports, shown on the console's providers page. */
+export type ProviderStatus = {
+  state: BindState;
+  windowInUse: number;
+  windowSize: number;
+  maxTps: number;
+  queued: number;
+};
+
+export interface DeliveryProvider {
+  /** providers.id */
+  readonly id: string;
+  readonly name: string;
+  readonly kind: "SMPP" | "HTTP";
+  start(): void;
+  /** Resolves with the outcome; never rejects for carrier errors (see SubmitResult). */
+  submit(message: OutboundSms): Promise<SubmitResult>;
+  status(): ProviderStatus;
+  on(event: "receipt", listener: (receipt: DeliveryReceipt) => void): unknown;
+  stop(drainMs?: number): Promise<void>;
+}

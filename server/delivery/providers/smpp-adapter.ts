@@ -1,0 +1,52 @@
+import type { Logger } from "pino";
+import type { DeliveryProvider, DeliveryReceipt, OutboundSms, ProviderStatus, SubmitResult } from "../provider";
+import { SmppProvider } from "../smpp/client";
+import { smppProviderSettingsSchema } from "./schemas";
+
+/** A providers row of kind SMPP as a DeliveryProvider: one bind_transceiver (smpp/client.ts). */
+export class SmppDeliveryProvider implements DeliveryProvider {
+  readonly kind = "SMPP" as const;
+  readonly client: SmppProvider;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    maxTps: number,
+    settings: unknown,
+    log: Logger,
+  ) {
+    const s = smppProviderSettingsSchema.parse(settings);
+    this.client = new SmppProvider({ ...stripUndefined(s), name, maxTps }, log);
+  }
+
+  start(): void {
+    this.client.start();
+  }
+
+  submit(message: OutboundSms): Promise<SubmitResult> {
+    return this.client.submit(message);
+  }
+
+  status(): ProviderStatus {
+    return {
+      state: this.client.state,
+      windowInUse: this.client.windowInUse,
+      windowSize: this.client.config.windowSize,
+      maxTps: this.client.config.maxTps,
+      queued: this.client.queued,
+    };
+  }
+
+  on(event: "receipt", listener: (receipt: DeliveryReceipt) => void): this {
+    this.client.on(event, listener);
+    return this;
+  }
+
+  stop(drainMs?: number): Promise<void> {
+    return this.client.stop(drainMs);
+  }
+}
+
+function stripUndefined<T extends Record<string, unknown>>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

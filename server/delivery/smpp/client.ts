@@ -1,0 +1,447 @@
+import { EventEmitter } from "node:events";
+import type { Logger } from "pino";
+import smpp from "smpp";
+import { z } from "zod";
+import { metrics } from "@/server/observability/metrics";
+import { TokenBucket } from "../token-bucket";
+import { buildSubmitParts, outboundSmsSchema, type OutboundSms, type SubmitFields } from "./encode";
+import { classifySubmitStatus, type FailureKind } from "./errors";
+import { STATUS, statusName } from "./protocol";
+import { isReceipt, parseReceipt, type DeliveryReceipt } from "./receipts";
+
+export const smppProviderConfigSchema = z.object({
+  name: z.string().min(1),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  systemId: z.string().min(1).max(15),
+  password: z.string().max(64),
+  systemType: z.string().max(12).default(""),
+  /** submit_sm awaiting their response at once. */
+  windowSize: z.number().int().min(1).max(1000).default(50),
+  /** submit_sm PDUs (segments) per second; 0 = no cap. */
+  maxTps: z.number().min(0).default(0),
+  enquireLinkIntervalMs: z.number().int().min(100).default(30_000),
+  /** For submit_sm_resp, bind_resp and enquire_link_resp. */
+  responseTimeoutMs: z.number().int().min(100).default(10_000),
+  reconnectBaseMs: z.number().int().min(10).default(250),
+  reconnectMaxMs: z.number().int().min(10).default(30_000),
+  /** ESME_RTHROTTLED answers retried per segment before the message fails transiently. */
+  throttleRetryLimit: z.number().int().min(0).default(20),
+  throttleBackoffBaseMs: z.number().int().min(1).default(100),
+  throttleBackoffMaxMs: z.number().int().min(1).default(2_000),
+  /** How long a message may wait for a bind or a window slot before failing transiently (NOT_BOUND). */
+  queueTimeoutMs: z.number().int().min(100).default(60_000),
+  /** Send long texts whole in message_payload instead of UDH-concatenated segments. */
+  useMessagePayload: z.boolean().default(false),
+  registeredDelivery: z.boolean().default(true),
+});
+export type SmppProviderConfig = z.infer<typeof smppProviderConfigSchema>;
+export type SmppProviderInput = z.input<typeof smppProviderConfigSchema>;
+
+export type BindState = "disconnected" | "connecting" | "binding" | "bound" | "unbinding" | "stopped";
+
+export type SubmitSuccess = {
+  ok: true;
+  /** The first segment's id; every segment's id is in partMessageIds (carriers send a receipt per segment). */
+  providerMessageId: string;
+  partMessageIds: string[];
+};
+
+export type SubmitFailure = {
+  ok: false;
+  kind: FailureKind;
+  /** ESME_* name, or TIMEOUT, DISCONNECTED, NOT_BOUND, STOPPED, INVALID_MESSAGE. */
+  reason: string;
+  commandStatus?: number;
+  /**
+   * False when the carrier certainly did not take the message (an error response, never sent). True after a timeout
+   * or a lost connection with the submit_sm on the wire: resubmitting may deliver it twice.
+   */
+  mayHaveBeenSent: boolean;
+  /** Ids of segments the carrier accepted before the failure. */
+  acceptedPartIds: string[];
+};
+
+export type SubmitResult = SubmitSuccess | SubmitFailure;
+
+export type SmppProviderEvents = {
+  state: [BindState];
+  bound: [];
+  bindFailed: [{ commandStatus: number; reason: string }];
+  receipt: [DeliveryReceipt];
+};
+
+type MessageJob = {
+  partIds: (string | undefined)[];
+  remaining: number;
+  sentAny: boolean;
+  deadline: number;
+  done: boolean;
+  resolve: (result: SubmitResult) => void;
+};
+
+type PartJob = { message: MessageJob; index: number; fields: SubmitFields; throttled: number };
+
+type InFlight = { part: PartJob; timer: NodeJS.Timeout };
+
+/**
+ * One SMPP v3.4 bind_transceiver to a carrier (or the simulator): keeps the bind up (enquire_link, reconnect with
+ * exponential backoff), sends submit_sm within a window and a throughput cap, and turns deliver_sm receipts into
+ * `receipt` events.
+ */
+export class SmppProvider extends EventEmitter<SmppProviderEvents> {
+  readonly config: SmppProviderConfig;
+  private session: smpp.Session | undefined;
+  private _state: BindState = "disconnected";
+  private readonly queue: PartJob[] = [];
+  private readonly inFlight = new Map<number, InFlight>();
+  private readonly bucket: TokenBucket;
+  private reconnectAttempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private enquireTimer: NodeJS.Timeout | undefined;
+  private pumpTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private pausedUntil = 0;
+  private stopping = false;
+  private readonly labels: { provider: string };
+
+  constructor(
+    config: SmppProviderInput,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.config = smppProviderConfigSchema.parse(config);
+    this.bucket = new TokenBucket(this.config.maxTps);
+    this.labels = { provider: this.config.name };
+  }
+
+  get state(): BindState {
+    return this._state;
+  }
+
+  get windowInUse(): number {
+    return this.inFlight.size;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.sweepTimer = setInterval(() => this.sweepExpired(), 500);
+    this.sweepTimer.unref();
+    this.connect();
+  }
+
+  /** Resolves once bound; rejects after `timeoutMs`. */
+  waitForBind(timeoutMs = this.config.responseTimeoutMs): Promise<void> {
+    if (this._state === "bound") return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off("bound", onBound);
+        reject(new Error(`${this.config.name}: not bound after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onBound = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.once("bound", onBound);
+    });
+  }
+
+  submit(input: OutboundSms): Promise<SubmitResult> {
+    const parsed = outboundSmsSchema.safeParse(input);
+    let fields: SubmitFields[];
+    try {
+      if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join("; "));
+      fields = buildSubmitParts(parsed.data, {
+        useMessagePayload: this.config.useMessagePayload,
+        registeredDelivery: this.config.registeredDelivery,
+      });
+    } catch (err) {
+      this.log.warn({ err, messageId: input.id }, "message cannot be encoded");
+      return Promise.resolve(this.failure("permanent", "INVALID_MESSAGE", false, []));
+    }
+    if (this.stopping) return Promise.resolve(this.failure("transient", "STOPPED", false, []));
+    return new Promise<SubmitResult>((resolve) => {
+      const message: MessageJob = {
+        partIds: fields.map(() => undefined),
+        remaining: fields.length,
+        sentAny: false,
+        deadline: Date.now() + this.config.queueTimeoutMs,
+        done: false,
+        resolve,
+      };
+      fields.forEach((f, index) => this.queue.push({ message, index, fields: f, throttled: 0 }));
+      this.pump();
+    });
+  }
+
+  /** Waits (up to `drainMs`) for outstanding responses, unbinds and closes; queued messages fail as STOPPED. */
+  async stop(drainMs = 5_000): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.sweepTimer);
+    clearTimeout(this.pumpTimer);
+    for (const part of this.queue.splice(0)) this.fail(part.message, "transient", "STOPPED", part.message.sentAny);
+    const deadline = Date.now() + drainMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const session = this.session;
+    if (session && this._state === "bound") {
+      this.setState("unbinding");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1_000);
+        const sent = session.send(new smpp.PDU("unbind"), () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        if (!sent) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+    if (session) await new Promise<void>((resolve) => session.destroy(() => resolve()));
+    this.failInFlight("STOPPED");
+    this.setState("stopped");
+  }
+
+  private setState(state: BindState): void {
+    if (this._state === state) return;
+    this._state = state;
+    metrics.smppBound.set(this.labels, state === "bound" ? 1 : 0);
+    this.emit("state", state);
+  }
+
+  private connect(): void {
+    if (this.stopping) return;
+    this.setState("connecting");
+    const session = smpp.connect({ host: this.config.host, port: this.config.port });
+    this.session = session;
+    session.on("connect", () => this.bind(session));
+    // The package emits 'error' and then 'close'; reconnecting is left to 'close'.
+    session.on("error", (err: Error) => {
+      if (session === this.session)
+        this.log.warn({ err: err.message, provider: this.config.name }, "smpp socket error");
+    });
+    session.on("close", () => this.onClose(session));
+    session.on("enquire_link", (pdu: smpp.PDU) => session.send(pdu.response()));
+    session.on("unbind", (pdu: smpp.PDU) => {
+      // The carrier is going away (restart, maintenance): stop sending, answer, close; 'close' reconnects.
+      this.setState("unbinding");
+      session.send(pdu.response(), () => session.close());
+    });
+    session.on("deliver_sm", (pdu: smpp.PDU) => this.onDeliver(session, pdu));
+    session.on("pdu", (pdu: smpp.PDU) => {
+      if (pdu.command === "generic_nack" && !this.inFlight.has(pdu.sequence_number)) {
+        this.log.warn({ status: statusName(pdu.command_status) }, "generic_nack from provider");
+      }
+    });
+  }
+
+  private bind(session: smpp.Session): void {
+    this.setState("binding");
+    const timer = setTimeout(() => {
+      this.log.warn({ provider: this.config.name }, "bind timed out");
+      session.destroy();
+    }, this.config.responseTimeoutMs);
+    const pdu = new smpp.PDU("bind_transceiver", {
+      system_id: this.config.systemId,
+      password: this.config.password,
+      system_type: this.config.systemType,
+      interface_version: 0x34,
+    });
+    session.send(pdu, (resp) => {
+      clearTimeout(timer);
+      if (session !== this.session) return;
+      if (resp.command_status !== STATUS.ESME_ROK) {
+        const reason = statusName(resp.command_status);
+        this.log.error({ provider: this.config.name, reason }, "bind refused");
+        this.emit("bindFailed", { commandStatus: resp.command_status, reason });
+        session.destroy();
+        return;
+      }
+      this.reconnectAttempt = 0;
+      this.setState("bound");
+      this.log.info({ provider: this.config.name }, "smpp bound");
+      this.startEnquireLink(session);
+      this.emit("bound");
+      this.pump();
+    });
+  }
+
+  private startEnquireLink(session: smpp.Session): void {
+    clearInterval(this.enquireTimer);
+    this.enquireTimer = setInterval(() => {
+      // A link that does not answer within the response timeout is dead even if TCP has not noticed yet.
+      const timer = setTimeout(() => {
+        this.log.warn({ provider: this.config.name }, "enquire_link unanswered, reconnecting");
+        session.destroy();
+      }, this.config.responseTimeoutMs);
+      const sent = session.send(new smpp.PDU("enquire_link"), () => clearTimeout(timer));
+      if (!sent) clearTimeout(timer);
+    }, this.config.enquireLinkIntervalMs);
+    this.enquireTimer.unref();
+  }
+
+  private onClose(session: smpp.Session): void {
+    if (session !== this.session) return;
+    clearInterval(this.enquireTimer);
+    this.session = undefined;
+    this.failInFlight("DISCONNECTED");
+    if (this.stopping) return;
+    this.setState("disconnected");
+    const delay = Math.min(this.config.reconnectMaxMs, this.config.reconnectBaseMs * 2 ** this.reconnectAttempt);
+    this.reconnectAttempt++;
+    this.log.info({ provider: this.config.name, reconnectInMs: delay }, "smpp connection closed");
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private onDeliver(session: smpp.Session, pdu: smpp.PDU): void {
+    // Acknowledge first: a carrier that waits for deliver_sm_resp holds back later receipts, and one left unanswered
+    // is resent, which the receipt consumer has to tolerate anyway.
+    session.send(pdu.response());
+    if (!isReceipt(pdu)) {
+      this.log.debug({ provider: this.config.name }, "mobile-originated deliver_sm ignored");
+      return;
+    }
+    const receipt = parseReceipt(pdu);
+    if (!receipt) {
+      this.log.debug({ provider: this.config.name }, "non-final or unreadable receipt ignored");
+      return;
+    }
+    metrics.smppReceipts.inc({ ...this.labels, status: receipt.status });
+    this.emit("receipt", receipt);
+  }
+
+  private pump(): void {
+    clearTimeout(this.pumpTimer);
+    this.pumpTimer = undefined;
+    const session = this.session;
+    if (!session || this._state !== "bound") return;
+    while (this.queue.length > 0 && this.inFlight.size < this.config.windowSize) {
+      const now = Date.now();
+      const wait = Math.max(this.pausedUntil - now, this.bucket.msUntilNext(now));
+      if (wait > 0) {
+        this.pumpTimer = setTimeout(() => this.pump(), wait);
+        return;
+      }
+      const part = this.queue.shift()!;
+      if (part.message.done) continue;
+      this.bucket.tryTake(now);
+      this.send(session, part);
+    }
+  }
+
+  private send(session: smpp.Session, part: PartJob): void {
+    const pdu = new smpp.PDU("submit_sm", part.fields);
+    const ok = session.send(pdu, (resp) => this.onSubmitResp(resp));
+    if (!ok) {
+      // Socket no longer writable: the message was not sent; keep it for the next bind.
+      this.queue.unshift(part);
+      return;
+    }
+    part.message.sentAny = true;
+    const timer = setTimeout(() => {
+      this.inFlight.delete(pdu.sequence_number);
+      metrics.smppWindowInUse.set(this.labels, this.inFlight.size);
+      this.fail(part.message, "transient", "TIMEOUT", true);
+      this.pump();
+    }, this.config.responseTimeoutMs);
+    this.inFlight.set(pdu.sequence_number, { part, timer });
+    metrics.smppWindowInUse.set(this.labels, this.inFlight.size);
+  }
+
+  private onSubmitResp(resp: smpp.PDU): void {
+    const entry = this.inFlight.get(resp.sequence_number);
+    // A response after its timeout (or after a reconnect reused the number) has been dealt with already.
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    this.inFlight.delete(resp.sequence_number);
+    metrics.smppWindowInUse.set(this.labels, this.inFlight.size);
+    const { part } = entry;
+    const message = part.message;
+    if (resp.command_status === STATUS.ESME_ROK) {
+      metrics.smppSubmitted.inc(this.labels);
+      message.partIds[part.index] = String(resp.message_id ?? "");
+      message.remaining--;
+      if (message.remaining === 0 && !message.done) {
+        const ids = message.partIds as string[];
+        this.finish(message, { ok: true, providerMessageId: ids[0]!, partMessageIds: ids });
+      }
+    } else {
+      const c = classifySubmitStatus(resp.command_status);
+      if (c.throttle && !message.done) {
+        metrics.smppThrottled.inc(this.labels);
+        part.throttled++;
+        if (part.throttled > this.config.throttleRetryLimit) {
+          this.fail(message, "transient", c.reason, false, resp.command_status);
+        } else {
+          // Every sender on this bind backs off, not just this segment: the carrier counts the whole bind.
+          const backoff = Math.min(
+            this.config.throttleBackoffMaxMs,
+            this.config.throttleBackoffBaseMs * 2 ** (part.throttled - 1),
+          );
+          this.pausedUntil = Math.max(this.pausedUntil, Date.now() + backoff);
+          this.queue.unshift(part);
+        }
+      } else {
+        this.fail(message, c.kind, c.reason, false, resp.command_status);
+      }
+    }
+    this.pump();
+  }
+
+  private failInFlight(reason: string): void {
+    const entries = [...this.inFlight.values()];
+    this.inFlight.clear();
+    metrics.smppWindowInUse.set(this.labels, 0);
+    for (const { part, timer } of entries) {
+      clearTimeout(timer);
+      this.fail(part.message, "transient", reason, true);
+    }
+  }
+
+  private sweepExpired(): void {
+    const now = Date.now();
+    for (const part of this.queue) {
+      if (!part.message.done && part.message.deadline < now) {
+        this.fail(part.message, "transient", "NOT_BOUND", part.message.sentAny);
+      }
+    }
+    if (this.queue.some((p) => p.message.done)) {
+      const live = this.queue.filter((p) => !p.message.done);
+      this.queue.splice(0, this.queue.length, ...live);
+    }
+  }
+
+  private failure(
+    kind: FailureKind,
+    reason: string,
+    mayHaveBeenSent: boolean,
+    acceptedPartIds: string[],
+    commandStatus?: number,
+  ): SubmitFailure {
+    return { ok: false, kind, reason, mayHaveBeenSent, acceptedPartIds, ...(commandStatus ? { commandStatus } : {}) };
+  }
+
+  private fail(
+    message: MessageJob,
+    kind: FailureKind,
+    reason: string,
+    mayHaveBeenSent: boolean,
+    commandStatus?: number,
+  ): void {
+    if (message.done) return;
+    metrics.smppErrors.inc({ ...this.labels, reason });
+    const accepted = message.partIds.filter((id): id is string => id !== undefined);
+    this.finish(message, this.failure(kind, reason, mayHaveBeenSent, accepted, commandStatus));
+  }
+
+  private finish(message: MessageJob, result: SubmitResult): void {
+    if (message.done) return;
+    message.done = true;
+    message.resolve(result);
+  }
+}

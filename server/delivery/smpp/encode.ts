@@ -1,0 +1,79 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { encodeGsm7, encodeUcs2, gsm7Septets, splitForConcatenation, type Encoding } from "@/server/messages/encoding";
+import { concatenationUdh, DATA_CODING, ESM_CLASS_UDHI } from "./protocol";
+
+export const outboundSmsSchema = z.object({
+  /** Volley message id: sent in TLV 0x1401 so the carrier (and the simulator) can tell resubmissions apart. */
+  id: z.string().min(1).max(250),
+  from: z.string().min(1).max(20),
+  /** E.164, with or without the leading "+". */
+  to: z.string().regex(/^\+?\d{4,20}$/),
+  text: z.string(),
+  /** As decided by the validator; worked out from the text when absent. */
+  encoding: z.enum(["GSM7", "UCS2"]).optional(),
+});
+export type OutboundSms = z.infer<typeof outboundSmsSchema>;
+
+export type SubmitOptions = { useMessagePayload: boolean; registeredDelivery: boolean };
+
+/** submit_sm fields for `new smpp.PDU("submit_sm", fields)`. */
+export type SubmitFields = Record<string, unknown>;
+
+const TON = { UNKNOWN: 0, INTERNATIONAL: 1, ALPHANUMERIC: 5 } as const;
+const NPI = { UNKNOWN: 0, ISDN: 1 } as const;
+
+function sourceAddress(from: string): { source_addr_ton: number; source_addr_npi: number; source_addr: string } {
+  const digits = from.replace(/^\+/, "");
+  if (!/^\d+$/.test(digits))
+    return { source_addr_ton: TON.ALPHANUMERIC, source_addr_npi: NPI.UNKNOWN, source_addr: from };
+  // Short codes have no country code; long numbers are international E.164.
+  if (digits.length <= 8) return { source_addr_ton: TON.UNKNOWN, source_addr_npi: NPI.ISDN, source_addr: digits };
+  return { source_addr_ton: TON.INTERNATIONAL, source_addr_npi: NPI.ISDN, source_addr: digits };
+}
+
+/**
+ * The 8-bit concatenation reference, derived from the Volley id so that a retried message carries the same reference
+ * as its first attempt (a handset joins parts by sender + reference).
+ */
+export function concatenationRef(messageId: string): number {
+  return createHash("sha1").update(messageId).digest()[0]!;
+}
+
+function encodeText(text: string, encoding: Encoding): Buffer {
+  return encoding === "GSM7" ? encodeGsm7(text) : encodeUcs2(text);
+}
+
+/**
+ * One submit_sm per segment. GSM-7 goes unpacked (one septet per octet, data_coding 0x00) as SMPP expects; UCS-2 as
+ * UTF-16BE (0x08). Long texts are split by server/messages/encoding.ts — the same split that counted (and billed) the
+ * segments — each part prefixed with the UDH 05 00 03 ref total seq and flagged with esm_class 0x40; or, for a
+ * provider configured for it, sent whole in one message_payload TLV.
+ */
+export function buildSubmitParts(sms: OutboundSms, opts: SubmitOptions): SubmitFields[] {
+  const encoding: Encoding = sms.encoding ?? (gsm7Septets(sms.text) === null ? "UCS2" : "GSM7");
+  const common: SubmitFields = {
+    ...sourceAddress(sms.from),
+    dest_addr_ton: TON.INTERNATIONAL,
+    dest_addr_npi: NPI.ISDN,
+    destination_addr: sms.to.replace(/^\+/, ""),
+    registered_delivery: opts.registeredDelivery ? 0x01 : 0x00,
+    data_coding: DATA_CODING[encoding],
+    volley_message_id: sms.id,
+  };
+  if (opts.useMessagePayload) {
+    // short_message must be empty when message_payload is used (SMPP v3.4 §5.3.2.32).
+    return [
+      { ...common, esm_class: 0, short_message: Buffer.alloc(0), message_payload: encodeText(sms.text, encoding) },
+    ];
+  }
+  const parts = splitForConcatenation(sms.text, encoding);
+  if (parts.length === 1) return [{ ...common, esm_class: 0, short_message: encodeText(sms.text, encoding) }];
+  const ref = concatenationRef(sms.id);
+  return parts.map((part, i) => ({
+    ...common,
+    esm_class: ESM_CLASS_UDHI,
+    // A Buffer passes through smpp's message filter untouched, so what is built here is exactly what is sent.
+    short_message: Buffer.concat([concatenationUdh(ref, parts.length, i + 1), encodeText(part, encoding)]),
+  }));
+}

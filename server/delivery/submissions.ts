@@ -1,0 +1,142 @@
+import type { Pool } from "pg";
+import type { RoutedMessage } from "../kafka/topics";
+
+// The submissions table: what bulk-proc has done with each message, written before the carrier sees it, so that a
+// crash or a rebalance never leads to a second submit. Every statement handles a whole batch.
+
+export type SubmissionState = "PENDING" | "SUBMITTING" | "SUBMITTED" | "UNCONFIRMED" | "FAILED";
+
+export type SubmissionRow = {
+  messageId: string;
+  state: SubmissionState;
+  providerMessageId: string | null;
+  /** For FAILED: "<final status> <reason>" (e.g. "REJECTED ESME_RSUBMITFAIL"), so the event can be re-emitted. */
+  lastError: string | null;
+  validUntil: Date;
+};
+
+type Row = {
+  message_id: string;
+  state: SubmissionState;
+  provider_message_id: string | null;
+  last_error: string | null;
+  valid_until: Date;
+};
+
+const toRow = (r: Row): SubmissionRow => ({
+  messageId: r.message_id,
+  state: r.state,
+  providerMessageId: r.provider_message_id,
+  lastError: r.last_error,
+  validUntil: r.valid_until,
+});
+
+const COLUMNS = "message_id, state, provider_message_id, last_error, valid_until";
+
+export async function readSubmissions(pool: Pool, ids: string[]): Promise<Map<string, SubmissionRow>> {
+  const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM submissions WHERE message_id = ANY($1::text[])`, [
+    ids,
+  ]);
+  return new Map(rows.map((r) => [r.message_id, toRow(r)]));
+}
+
+/** PENDING rows for messages seen for the first time (one insert); returns the rows now stored for all of them. */
+export async function insertPending(
+  pool: Pool,
+  messages: RoutedMessage[],
+  validitySeconds: number,
+): Promise<Map<string, SubmissionRow>> {
+  if (messages.length === 0) return new Map();
+  const { rows } = await pool.query<Row>(
+    `INSERT INTO submissions (message_id, client_id, account_id, state, recipient, sender, valid_until)
+     SELECT id, client_id, account_id, 'PENDING', recipient, sender, valid_until
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+          AS t(id, client_id, account_id, recipient, sender, valid_until)
+     ON CONFLICT (message_id) DO NOTHING
+     RETURNING ${COLUMNS}`,
+    [
+      messages.map((m) => m.messageId),
+      messages.map((m) => m.clientId),
+      messages.map((m) => m.accountId),
+      messages.map((m) => m.recipient),
+      messages.map((m) => m.sender),
+      messages.map((m) => new Date(Date.parse(m.createdAt) + validitySeconds * 1000)),
+    ],
+  );
+  const stored = new Map(rows.map((r) => [r.message_id, toRow(r)]));
+  // Inserted meanwhile by another worker (a rebalance): take its row as it is.
+  const raced = messages.map((m) => m.messageId).filter((id) => !stored.has(id));
+  if (raced.length > 0) for (const [id, row] of await readSubmissions(pool, raced)) stored.set(id, row);
+  return stored;
+}
+
+/** Found SUBMITTING at batch start: its worker died mid-submit, the carrier may have it. Never resubmitted. */
+export async function markUnconfirmed(pool: Pool, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await pool.query(
+    `UPDATE submissions SET state = 'UNCONFIRMED', last_error = 'WORKER_LOST', updated_at = now()
+     WHERE message_id = ANY($1::text[]) AND state = 'SUBMITTING'`,
+    [ids],
+  );
+}
+
+/** PENDING → SUBMITTING for the messages about to be handed to a provider; returns the ids this worker claimed. */
+export async function claimForSubmit(pool: Pool, claims: { messageId: string; providerId: string }[]) {
+  if (claims.length === 0) return new Set<string>();
+  const { rows } = await pool.query<{ message_id: string }>(
+    `UPDATE submissions s SET state = 'SUBMITTING', provider_id = c.pid, attempts = s.attempts + 1, updated_at = now()
+     FROM unnest($1::text[], $2::text[]) AS c(id, pid)
+     WHERE s.message_id = c.id AND s.state = 'PENDING'
+     RETURNING s.message_id`,
+    [claims.map((c) => c.messageId), claims.map((c) => c.providerId)],
+  );
+  return new Set(rows.map((r) => r.message_id));
+}
+
+export type SubmissionOutcome = {
+  messageId: string;
+  state: Exclude<SubmissionState, "SUBMITTING">;
+  providerId: string | null;
+  providerMessageId: string | null;
+  error: string | null;
+};
+
+/**
+ * Every message's outcome in one statement. PENDING (not sent, try again later) only undoes this worker's own claim;
+ * a SUBMITTED from a live worker also replaces an UNCONFIRMED mark another worker put on it during a rebalance.
+ */
+export async function writeOutcomes(pool: Pool, outcomes: SubmissionOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  await pool.query(
+    `UPDATE submissions s SET
+       state = u.state::"SubmissionState",
+       provider_id = COALESCE(u.pid, s.provider_id),
+       provider_message_id = COALESCE(u.pmid, s.provider_message_id),
+       last_error = u.err,
+       submitted_at = CASE WHEN u.state = 'SUBMITTED' THEN now() ELSE s.submitted_at END,
+       updated_at = now()
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, state, pid, pmid, err)
+     WHERE s.message_id = u.id
+       AND ((u.state = 'PENDING' AND s.state = 'SUBMITTING')
+         OR (u.state <> 'PENDING' AND s.state IN ('PENDING', 'SUBMITTING', 'UNCONFIRMED')))`,
+    [
+      outcomes.map((o) => o.messageId),
+      outcomes.map((o) => o.state),
+      outcomes.map((o) => o.providerId),
+      outcomes.map((o) => o.providerMessageId),
+      outcomes.map((o) => o.error),
+    ],
+  );
+}
+
+export type PartMapping = { providerId: string; providerMessageId: string; messageId: string };
+
+export async function insertProviderMessages(pool: Pool, mappings: PartMapping[]): Promise<void> {
+  if (mappings.length === 0) return;
+  await pool.query(
+    `INSERT INTO provider_messages (provider_id, provider_message_id, message_id)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+     ON CONFLICT DO NOTHING`,
+    [mappings.map((m) => m.providerId), mappings.map((m) => m.providerMessageId), mappings.map((m) => m.messageId)],
+  );
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import type { OutboundSms, SubmitResult } from "./provider";
+import { submitWithFailover, type ProviderGateway } from "./submit-with-failover";
+
+const sms: OutboundSms = { id: "m1", from: "TESTCO", to: "+447911123456", text: "hi" };
+const policy = { maxAttempts: 3, backoffBaseMs: 1, backoffMaxMs: 2 };
+const transient = (reason: string, mayHaveBeenSent = false): SubmitResult => ({
+  ok: false,
+  kind: "transient",
+  reason,
+  mayHaveBeenSent,
+  acceptedPartIds: [],
+});
+
+function gateway(available: string[], answers: Record<string, SubmitResult[]>) {
+  const calls: string[] = [];
+  const g: ProviderGateway = {
+    isAvailable: (id) => available.includes(id),
+    submit: async (id) => {
+      calls.push(id);
+      return answers[id]!.shift() ?? transient("ESME_RSYSERR");
+    },
+  };
+  return { g, calls };
+}
+
+describe("submitWithFailover", () => {
+  it("fails over to the next provider after a transient failure that certainly did not send", async () => {
+    const { g, calls } = gateway(["a", "b"], {
+      a: [transient("ESME_RSYSERR")],
+      b: [{ ok: true, providerMessageId: "x1", partMessageIds: ["x1"] }],
+    });
+    const out = await submitWithFailover(g, ["a", "b"], sms, policy);
+    expect(out).toMatchObject({ kind: "submitted", providerId: "b", providerMessageId: "x1" });
+    expect(calls).toEqual(["a", "b"]);
+  });
+
+  it("skips unavailable providers, rejects permanent failures and never resubmits what may have been sent", async () => {
+    const permanent: SubmitResult = {
+      ok: false,
+      kind: "permanent",
+      reason: "ESME_RSUBMITFAIL",
+      mayHaveBeenSent: false,
+      acceptedPartIds: [],
+    };
+    const r1 = gateway(["b"], { a: [], b: [permanent] });
+    expect(await submitWithFailover(r1.g, ["a", "b"], sms, policy)).toEqual({
+      kind: "rejected",
+      providerId: "b",
+      reason: "ESME_RSUBMITFAIL",
+    });
+    const r2 = gateway(["a", "b"], { a: [transient("TIMEOUT", true)], b: [] });
+    expect(await submitWithFailover(r2.g, ["a", "b"], sms, policy)).toMatchObject({ kind: "unconfirmed" });
+    expect(r2.calls).toEqual(["a"]);
+  });
+
+  it("gives up after the retry limit: carrier errors fail, unavailability waits for later", async () => {
+    const r1 = gateway(["a"], { a: [] });
+    expect(await submitWithFailover(r1.g, ["a"], sms, policy)).toMatchObject({
+      kind: "failed",
+      reason: "ESME_RSYSERR",
+    });
+    expect(r1.calls).toHaveLength(3);
+    const r2 = gateway([], { a: [] });
+    expect(await submitWithFailover(r2.g, ["a"], sms, policy)).toEqual({ kind: "retry-later", reason: "NO_PROVIDER" });
+    const r3 = gateway(["a"], {
+      a: [transient("ESME_RTHROTTLED"), transient("ESME_RTHROTTLED"), transient("ESME_RTHROTTLED")],
+    });
+    expect(await submitWithFailover(r3.g, ["a"], sms, policy)).toMatchObject({ kind: "retry-later" });
+  });
+});

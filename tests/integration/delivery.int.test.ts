@@ -1,0 +1,345 @@
+import { randomUUID } from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { campaignMessageId } from "@/server/campaigns/service";
+import { startBulkProc } from "@/server/delivery/bulk-proc-worker";
+import { providerStatusKey } from "@/server/delivery/keys";
+import { concatenationRef } from "@/server/delivery/smpp/encode";
+import { createLogger } from "@/server/logger";
+import { SmscSimulator, type SmscSimulatorConfig } from "@/server/smsc/simulator";
+import { RedisSmscStore } from "@/server/smsc/store";
+import type { StartedWorker } from "@/server/worker/run-worker";
+import { callerAs, createTestClient, createTestDeps, startStages, waitFor } from "./helpers";
+
+// Delivery end to end against real Kafka, Postgres, Redis and the SMSC simulator (in this process, on free ports,
+// its counts in Redis under a namespace of this run): campaign → validator → prepaid lane → bulk-proc → SMPP →
+// receipts → final statuses, refunds of the failures.
+
+let deps: Awaited<ReturnType<typeof createTestDeps>>;
+let stages: { stop(): Promise<void> };
+let bulkProc: StartedWorker | undefined;
+const log = createLogger("delivery-test");
+const simulators: SmscSimulator[] = [];
+const stores: RedisSmscStore[] = [];
+const providerIds: string[] = [];
+const ruleIds: string[] = [];
+const SYSTEM_ID = `it${randomUUID().slice(0, 8)}`;
+const PASSWORD = "it-pass1";
+// The bulk-proc of this run binds only this run's providers (the database is shared with other runs).
+const namePrefix = () => deps.env.KAFKA_TOPIC_PREFIX;
+
+beforeAll(async () => {
+  deps = await createTestDeps();
+  // Earlier test files of this run left charged messages on the send topics; their clients route to providers this
+  // bulk-proc does not hold (it binds only this file's), so it rejects them NO_PROVIDER and moves on.
+  stages = await startStages(deps, [
+    "launcher",
+    "scheduler",
+    "validator",
+    "status-writer",
+    "prepaid-low",
+    "prepaid-high",
+    "prepaid-manager",
+    "refunds",
+  ]);
+  bulkProc = await startBulkProc({ ...deps, env: { ...deps.env, DELIVERY_PROVIDER_NAME_PREFIX: namePrefix() } });
+});
+
+afterEach(async () => {
+  // Each test's provider goes away with its simulator, so later tests bind only their own.
+  await deps.db.prisma.provider.updateMany({ where: { id: { in: providerIds } }, data: { enabled: false } });
+  await Promise.all(simulators.splice(0).map((s) => s.stop()));
+});
+
+afterAll(async () => {
+  await bulkProc?.stop();
+  await stages?.stop();
+  await deps.db.prisma.routingRule.deleteMany({ where: { id: { in: ruleIds } } });
+  await deps.db.prisma.provider.deleteMany({ where: { id: { in: providerIds } } });
+  await Promise.all(stores.map((s) => s.reset()));
+  await deps?.close();
+});
+
+async function startSimulator(
+  namespace: string,
+  overrides: Partial<SmscSimulatorConfig> = {},
+): Promise<{ sim: SmscSimulator; store: RedisSmscStore }> {
+  const store = new RedisSmscStore(deps.redis, namespace);
+  stores.push(store);
+  const sim = await SmscSimulator.start(
+    {
+      host: "127.0.0.1",
+      port: 0,
+      httpPort: null,
+      credentials: [{ systemId: SYSTEM_ID, password: PASSWORD }],
+      receiptDelayMs: 200,
+      ratios: { undeliverable: 0, expired: 0 },
+      maxTps: 0,
+      ...overrides,
+    },
+    { store, log },
+  );
+  simulators.push(sim);
+  return { sim, store };
+}
+
+/** A provider row for the simulator and a routing rule sending everything of this client to it; waits for the bind. */
+async function routeToSimulator(clientId: string, port: number, maxTps = 0) {
+  const provider = await deps.db.prisma.provider.create({
+    data: {
+      name: `${namePrefix()}sim-${randomUUID().slice(0, 8)}`,
+      kind: "SMPP",
+      maxTps,
+      settings: {
+        host: "127.0.0.1",
+        port,
+        systemId: SYSTEM_ID,
+        password: PASSWORD,
+        windowSize: 20,
+        enquireLinkIntervalMs: 1_000,
+        responseTimeoutMs: 5_000,
+        reconnectMaxMs: 500,
+      },
+    },
+  });
+  providerIds.push(provider.id);
+  const rule = await deps.db.prisma.routingRule.create({
+    data: { clientId, prefix: "", providerIds: [provider.id] },
+  });
+  ruleIds.push(rule.id);
+  await waitForBound(provider.id);
+  return provider;
+}
+
+/** The status the pool publishes for the console says bound. */
+async function waitForBound(providerId: string) {
+  await waitFor(
+    () => deps.redis.hgetall(providerStatusKey(deps.env.KAFKA_TOPIC_PREFIX, providerId)),
+    (h) => h.state === "bound",
+    { what: `provider ${providerId} bound`, timeoutMs: 30_000 },
+  );
+}
+
+async function campaign(clientId: string, numbers: string[], template: string, rateLimitPerSecond?: number) {
+  const caller = await callerAs(deps.api, "OPERATOR");
+  const c = await caller.campaigns.create({
+    clientId,
+    name: `delivery ${randomUUID().slice(0, 6)}`,
+    senderId: "TESTCO",
+    template,
+    recipients: { kind: "paste", text: numbers.join("\n") },
+    ...(rateLimitPerSecond ? { rateLimitPerSecond } : {}),
+  });
+  await caller.campaigns.launch({ id: c.id });
+  return { caller, campaign: c };
+}
+
+async function waitForCompletion(
+  caller: Awaited<ReturnType<typeof callerAs>>,
+  id: string,
+  total: number,
+  timeoutMs = 90_000,
+) {
+  return waitFor(
+    () => caller.campaigns.get({ id }),
+    (c) => c.status === "COMPLETED" && c.processed === total,
+    { what: `campaign ${id} to complete`, timeoutMs, intervalMs: 500 },
+  );
+}
+
+async function outcomes(campaignId: string) {
+  const rows = await deps.db.prisma.message.findMany({ where: { campaignId } });
+  return new Map(rows.map((m) => [m.recipient, `${m.status}${m.statusReason ? ` ${m.statusReason}` : ""}`]));
+}
+
+const balanceOf = async (clientId: string) =>
+  (await deps.db.prisma.account.findFirstOrThrow({ where: { clientId } })).balance;
+
+/** Unique, valid UK mobiles for this test: +4479112 + 5 digits, ending as asked. */
+function numbers(count: number, block: number): string[] {
+  return Array.from({ length: count }, (_, i) => `+4479112${String(block * 1000 + 100 + i).padStart(5, "0")}`);
+}
+
+async function expectNoneTwice(store: RedisSmscStore, messageIds: string[]) {
+  const stats = await store.stats([SYSTEM_ID]);
+  expect(stats.duplicates).toBe(0);
+  for (const id of messageIds) {
+    const count = await store.messageCount(id);
+    expect(count?.maxPartCopies ?? 0, `copies of ${id}`).toBeLessThanOrEqual(1);
+  }
+}
+
+describe("delivery through bulk-proc and the SMSC simulator", () => {
+  it("delivers a campaign: every message DELIVERED or the simulator's outcome for its number, failures refunded", async () => {
+    const { sim, store } = await startSimulator(`it-${randomUUID()}`);
+    const client = await createTestClient(deps.api, { balance: 10_000n });
+    await routeToSimulator(client.id, sim.port);
+    const ok = numbers(30, 1);
+    const special = ["+447911290001", "+447911290002", "+447911290003", "+447911290004"];
+    const opening = await balanceOf(client.id);
+    const { caller, campaign: c } = await campaign(client.id, [...ok, ...special], "Your order has shipped");
+
+    const view = await waitForCompletion(caller, c.id, ok.length + special.length);
+    expect(view.counts).toEqual({ DELIVERED: 30, UNDELIVERABLE: 1, EXPIRED: 1, REJECTED: 2 });
+    const byNumber = await outcomes(c.id);
+    expect(ok.every((n) => byNumber.get(n) === "DELIVERED")).toBe(true);
+    expect(special.map((n) => byNumber.get(n))).toEqual([
+      "UNDELIVERABLE ERR_001",
+      "EXPIRED ERR_002",
+      "REJECTED ESME_RSUBMITFAIL",
+      "REJECTED ERR_004",
+    ]);
+    // 34 charged at 2 each, the 4 failures refunded.
+    await waitFor(
+      () => balanceOf(client.id),
+      (b) => b === opening - 30n * 2n,
+      { what: "failures refunded", timeoutMs: 30_000 },
+    );
+    const submissions = await deps.db.prisma.submission.findMany({ where: { clientId: client.id } });
+    expect(submissions).toHaveLength(34);
+    expect(submissions.filter((s) => s.state === "SUBMITTED")).toHaveLength(33);
+    expect(submissions.find((s) => s.recipient === special[2])).toMatchObject({
+      state: "FAILED",
+      lastError: "REJECTED ESME_RSUBMITFAIL",
+    });
+    await expectNoneTwice(
+      store,
+      [...ok, ...special].map((_, i) => campaignMessageId(c.id, i + 1)),
+    );
+  });
+
+  it("splits a 3-segment GSM-7 and a 2-segment UCS-2 message with the right data_coding and UDH, billed by segments", async () => {
+    const { sim } = await startSimulator(`it-${randomUUID()}`);
+    const client = await createTestClient(deps.api, { balance: 10_000n });
+    await routeToSimulator(client.id, sim.port);
+    const gsmText = "€" + "x".repeat(151) + "@" + "y".repeat(152) + "end [ok]";
+    const ucsText = "Привет! ".repeat(9) + "😀 до встречи";
+    const gsm = await campaign(client.id, ["+447911291001"], gsmText);
+    const ucs = await campaign(client.id, ["+447911291002"], ucsText);
+    await waitForCompletion(gsm.caller, gsm.campaign.id, 1);
+    await waitForCompletion(ucs.caller, ucs.campaign.id, 1);
+    const gsmId = campaignMessageId(gsm.campaign.id, 1);
+    const ucsId = campaignMessageId(ucs.campaign.id, 1);
+
+    const messages = await deps.db.prisma.message.findMany({ where: { id: { in: [gsmId, ucsId] } } });
+    expect(messages.map((m) => [m.id, m.status, m.encoding, m.segments]).sort()).toEqual(
+      [
+        [gsmId, "DELIVERED", "GSM7", 3],
+        [ucsId, "DELIVERED", "UCS2", 2],
+      ].sort(),
+    );
+    const received = sim.recentSubmits();
+    const hex = (n: number) => n.toString(16).padStart(2, "0");
+    expect(received.filter((p) => p.volleyId === gsmId).map((p) => [p.dataCoding, p.esmClass, p.udh])).toEqual(
+      [1, 2, 3].map((seq) => [0x00, 0x40, `050003${hex(concatenationRef(gsmId))}03${hex(seq)}`]),
+    );
+    expect(received.filter((p) => p.volleyId === ucsId).map((p) => [p.dataCoding, p.esmClass, p.udh])).toEqual(
+      [1, 2].map((seq) => [0x08, 0x40, `050003${hex(concatenationRef(ucsId))}02${hex(seq)}`]),
+    );
+    // Price 2 per segment: 3 segments → 6, 2 segments → 4.
+    await waitFor(
+      () => deps.db.prisma.ledgerEntry.findMany({ where: { messageId: { in: [gsmId, ucsId] }, type: "CHARGE" } }),
+      (rows) => rows.length === 2,
+      { what: "both charges applied" },
+    );
+    const charges = await deps.db.prisma.ledgerEntry.findMany({
+      where: { messageId: { in: [gsmId, ucsId] }, type: "CHARGE" },
+    });
+    expect(new Map(charges.map((c) => [c.messageId, c.amount]))).toEqual(
+      new Map([
+        [gsmId, -6n],
+        [ucsId, -4n],
+      ]),
+    );
+    // Every segment's id is correlated (one receipt per segment decided each message).
+    expect(await deps.db.prisma.providerMessage.count({ where: { messageId: { in: [gsmId, ucsId] } } })).toBe(5);
+  });
+
+  it("rebinds after the simulator restarts mid-campaign and completes it with no message sent twice", async () => {
+    const namespace = `it-${randomUUID()}`;
+    let { sim, store } = await startSimulator(namespace);
+    const port = sim.port;
+    const client = await createTestClient(deps.api, { balance: 10_000n });
+    await routeToSimulator(client.id, port);
+    const list = numbers(150, 2);
+    const { caller, campaign: c } = await campaign(client.id, list, "Flash sale tonight", 50);
+    await waitFor(
+      () => store.stats([SYSTEM_ID]),
+      (s) => s.messages >= 30,
+      { what: "part of the campaign at the simulator" },
+    );
+    await sim.stop();
+    simulators.splice(simulators.indexOf(sim), 1);
+    await new Promise((r) => setTimeout(r, 1_000));
+    ({ sim, store } = await startSimulator(namespace, { port }));
+
+    const view = await waitForCompletion(caller, c.id, list.length);
+    expect(view.counts).toEqual({ DELIVERED: list.length });
+    expect((await store.stats([SYSTEM_ID])).bindsTotal).toBeGreaterThanOrEqual(2);
+    await expectNoneTwice(
+      store,
+      list.map((_, i) => campaignMessageId(c.id, i + 1)),
+    );
+  });
+
+  it("completes everything when the simulator throttles below the offered rate", async () => {
+    const { sim, store } = await startSimulator(`it-${randomUUID()}`, { maxTps: 25 });
+    const client = await createTestClient(deps.api, { balance: 10_000n });
+    await routeToSimulator(client.id, sim.port);
+    const list = numbers(120, 3);
+    const { caller, campaign: c } = await campaign(client.id, list, "Throttled but complete");
+    const view = await waitForCompletion(caller, c.id, list.length);
+    expect(view.counts).toEqual({ DELIVERED: list.length });
+    const stats = await store.stats([SYSTEM_ID]);
+    expect(stats.throttled).toBeGreaterThan(0);
+    expect(stats.messages).toBe(list.length);
+    await expectNoneTwice(
+      store,
+      list.map((_, i) => campaignMessageId(c.id, i + 1)),
+    );
+  });
+
+  it("after kill -9 of bulk-proc mid-campaign and a restart, sends nothing twice and loses nothing", async () => {
+    // This test runs bulk-proc as a process of its own, so that it can be killed.
+    await bulkProc?.stop();
+    bulkProc = undefined;
+    const { sim, store } = await startSimulator(`it-${randomUUID()}`, { maxTps: 40 });
+    const client = await createTestClient(deps.api, { balance: 10_000n });
+    const spawnBulkProc = (): ChildProcess =>
+      spawn(process.execPath, ["--import", "tsx", "workers/bulk-proc.ts"], {
+        env: {
+          ...process.env,
+          DELIVERY_PROVIDER_NAME_PREFIX: namePrefix(),
+          DELIVERY_VALIDITY_SECONDS: "45",
+          DELIVERY_RECEIPT_WAIT_SECONDS: "5",
+          HEALTH_PORT: "0",
+          LOG_LEVEL: "warn",
+        },
+        stdio: "ignore",
+      });
+    let child = spawnBulkProc();
+    try {
+      await routeToSimulator(client.id, sim.port);
+      const list = numbers(200, 4);
+      const { caller, campaign: c } = await campaign(client.id, list, "Crash-proof delivery", 100);
+      await waitFor(
+        () => store.stats([SYSTEM_ID]),
+        (s) => s.messages >= 40,
+        { what: "bulk-proc partway through", timeoutMs: 60_000 },
+      );
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      child = spawnBulkProc();
+
+      const view = await waitForCompletion(caller, c.id, list.length, 110_000);
+      // Delivered, or expired by the validity period: sent by the dead worker with no receipt to match it, or its
+      // receipt acknowledged by the dead worker and lost with it.
+      expect(Object.keys(view.counts).every((s) => s === "DELIVERED" || s === "EXPIRED")).toBe(true);
+      expect(view.counts.DELIVERED ?? 0).toBeGreaterThan(list.length / 2);
+      const ids = list.map((_, i) => campaignMessageId(c.id, i + 1));
+      await expectNoneTwice(store, ids);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});

@@ -1,0 +1,308 @@
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import type { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { SmppProvider, type SmppProviderInput, type SubmitResult } from "@/server/delivery/smpp/client";
+import type { OutboundSms } from "@/server/delivery/smpp/encode";
+import { concatenationRef } from "@/server/delivery/smpp/encode";
+import type { DeliveryReceipt } from "@/server/delivery/smpp/receipts";
+import { env } from "@/server/env";
+import { createLogger } from "@/server/logger";
+import { createRedis } from "@/server/redis";
+import { SmscSimulator, type SmscSimulatorConfig } from "@/server/smsc/simulator";
+import { RedisSmscStore } from "@/server/smsc/store";
+import { waitFor } from "./helpers";
+
+// The SMPP client against the real SMSC simulator (in this process, on free ports), with its counts in the real
+// Redis under a namespace of this run.
+
+const log = createLogger("smpp-test");
+const SYSTEM_ID = "volley-it";
+const PASSWORD = "it-pass1";
+
+let redis: Redis;
+const simulators: SmscSimulator[] = [];
+const providers: SmppProvider[] = [];
+const stores: RedisSmscStore[] = [];
+
+beforeAll(() => {
+  redis = createRedis(env().REDIS_URL);
+});
+
+afterEach(async () => {
+  await Promise.all(providers.splice(0).map((p) => p.stop(1_000)));
+  await Promise.all(simulators.splice(0).map((s) => s.stop()));
+});
+
+afterAll(async () => {
+  await Promise.all(stores.map((s) => s.reset()));
+  redis.disconnect();
+});
+
+async function startSimulator(
+  namespace: string,
+  overrides: Partial<SmscSimulatorConfig> = {},
+): Promise<{ sim: SmscSimulator; store: RedisSmscStore }> {
+  const store = new RedisSmscStore(redis, namespace);
+  stores.push(store);
+  const sim = await SmscSimulator.start(
+    {
+      host: "127.0.0.1",
+      port: 0,
+      httpPort: 0,
+      credentials: [{ systemId: SYSTEM_ID, password: PASSWORD }],
+      receiptDelayMs: 200,
+      ratios: { undeliverable: 0, expired: 0 },
+      maxTps: 0,
+      ...overrides,
+    },
+    { store, log },
+  );
+  simulators.push(sim);
+  return { sim, store };
+}
+
+function startProvider(port: number, overrides: Partial<SmppProviderInput> = {}): SmppProvider {
+  const provider = new SmppProvider(
+    {
+      name: `it-${randomUUID().slice(0, 6)}`,
+      host: "127.0.0.1",
+      port,
+      systemId: SYSTEM_ID,
+      password: PASSWORD,
+      windowSize: 20,
+      enquireLinkIntervalMs: 1_000,
+      responseTimeoutMs: 5_000,
+      reconnectBaseMs: 100,
+      reconnectMaxMs: 1_000,
+      ...overrides,
+    },
+    log,
+  );
+  providers.push(provider);
+  provider.start();
+  return provider;
+}
+
+function collectReceipts(provider: SmppProvider): Map<string, DeliveryReceipt> {
+  const receipts = new Map<string, DeliveryReceipt>();
+  provider.on("receipt", (r) => receipts.set(r.providerMessageId, r));
+  return receipts;
+}
+
+const sms = (id: string, to: string, text = "Your code is 1234"): OutboundSms => ({ id, from: "TESTCO", to, text });
+
+function expectOk(result: SubmitResult): asserts result is Extract<SubmitResult, { ok: true }> {
+  if (!result.ok) throw new Error(`submit failed: ${JSON.stringify(result)}`);
+}
+
+describe("SMPP client against the SMSC simulator", () => {
+  it("refuses a bind with a wrong password or an unknown system_id", async () => {
+    const { sim } = await startSimulator(`it-${randomUUID()}`);
+    const wrongPassword = startProvider(sim.port, { password: "wrong" });
+    const [failure] = (await once(wrongPassword, "bindFailed")) as [{ reason: string }];
+    expect(failure.reason).toBe("ESME_RINVPASWD");
+    expect(wrongPassword.state).not.toBe("bound");
+
+    const unknown = startProvider(sim.port, { systemId: "nobody" });
+    const [unknownFailure] = (await once(unknown, "bindFailed")) as [{ reason: string }];
+    expect(unknownFailure.reason).toBe("ESME_RBINDFAIL");
+
+    const good = startProvider(sim.port);
+    await good.waitForBind(10_000);
+    expect(good.state).toBe("bound");
+    const stats = await sim.stats();
+    expect(stats.bindFailures).toBeGreaterThanOrEqual(2);
+    expect(stats.boundSessions).toBe(1);
+  });
+
+  it("sends a 3-segment GSM-7 and a 2-segment UCS-2 message with their data_coding and UDH, counted once", async () => {
+    const { sim } = await startSimulator(`it-${randomUUID()}`);
+    const provider = startProvider(sim.port);
+    const receipts = collectReceipts(provider);
+    const gsmId = `gsm-${randomUUID()}`;
+    const ucsId = `ucs-${randomUUID()}`;
+    const gsmText = "€" + "x".repeat(151) + "@" + "y".repeat(152) + "end [ok]";
+    const ucsText = "Привет! ".repeat(9) + "😀 до встречи";
+
+    const [gsm, ucs] = await Promise.all([
+      provider.submit(sms(gsmId, "+447911123456", gsmText)),
+      provider.submit(sms(ucsId, "+447911123457", ucsText)),
+    ]);
+    expectOk(gsm);
+    expectOk(ucs);
+    expect(gsm.partMessageIds).toHaveLength(3);
+    expect(ucs.partMessageIds).toHaveLength(2);
+    expect(new Set([...gsm.partMessageIds, ...ucs.partMessageIds]).size).toBe(5);
+
+    const received = sim.recentSubmits();
+    const gsmParts = received.filter((p) => p.volleyId === gsmId);
+    const ucsParts = received.filter((p) => p.volleyId === ucsId);
+    const hex = (n: number) => n.toString(16).padStart(2, "0");
+    expect(gsmParts.map((p) => [p.dataCoding, p.esmClass, p.udh])).toEqual(
+      [1, 2, 3].map((seq) => [0x00, 0x40, `050003${hex(concatenationRef(gsmId))}03${hex(seq)}`]),
+    );
+    expect(ucsParts.map((p) => [p.dataCoding, p.esmClass, p.udh])).toEqual(
+      [1, 2].map((seq) => [0x08, 0x40, `050003${hex(concatenationRef(ucsId))}02${hex(seq)}`]),
+    );
+    expect(gsmParts.map((p) => p.text).join("")).toBe(gsmText);
+    expect(ucsParts.map((p) => p.text).join("")).toBe(ucsText);
+
+    expect(await sim.messageCount(gsmId)).toMatchObject({ received: 1, maxPartCopies: 1, total: 3 });
+    expect(await sim.messageCount(ucsId)).toMatchObject({ received: 1, maxPartCopies: 1, total: 2 });
+    const overHttp = await fetch(`http://127.0.0.1:${sim.httpPort}/messages/${encodeURIComponent(gsmId)}`);
+    expect(await overHttp.json()).toMatchObject({ volleyId: gsmId, received: 1, parts: [1, 1, 1] });
+    const stats = await (await fetch(`http://127.0.0.1:${sim.httpPort}/stats`)).json();
+    expect(stats).toMatchObject({ messages: 2, submitted: 5, duplicates: 0 });
+
+    // A receipt per segment, as carriers send them.
+    await waitFor(
+      async () => receipts.size,
+      (n) => n === 5,
+      { what: "five receipts" },
+    );
+    for (const id of gsm.partMessageIds) {
+      expect(receipts.get(id)).toEqual({
+        providerMessageId: id,
+        status: "DELIVERED",
+        errorCode: "000",
+        recipient: "+447911123456",
+      });
+    }
+    for (const id of ucs.partMessageIds) {
+      expect(receipts.get(id)).toEqual({
+        providerMessageId: id,
+        status: "DELIVERED",
+        errorCode: "000",
+        recipient: "+447911123457",
+      });
+    }
+  });
+
+  it("maps the receipts of the documented test numbers to their statuses", async () => {
+    const { sim } = await startSimulator(`it-${randomUUID()}`);
+    const provider = startProvider(sim.port);
+    const receipts = collectReceipts(provider);
+    const cases = [
+      { to: "+447911200001", status: "UNDELIVERABLE", errorCode: "001" },
+      { to: "+447911200002", status: "EXPIRED", errorCode: "002" },
+      { to: "+447911200004", status: "REJECTED", errorCode: "004" },
+      { to: "+447911123456", status: "DELIVERED", errorCode: "000" },
+    ] as const;
+    const results = await Promise.all(cases.map((c) => provider.submit(sms(`num-${randomUUID()}`, c.to))));
+    const refused = await provider.submit(sms(`num-${randomUUID()}`, "+447911200003"));
+    expect(refused).toMatchObject({ ok: false, kind: "permanent", reason: "ESME_RSUBMITFAIL", mayHaveBeenSent: false });
+
+    await waitFor(
+      async () => receipts.size,
+      (n) => n === cases.length,
+      { what: "receipts for every accepted number" },
+    );
+    results.forEach((result, i) => {
+      expectOk(result);
+      expect(receipts.get(result.providerMessageId)).toEqual({
+        providerMessageId: result.providerMessageId,
+        status: cases[i]!.status,
+        errorCode: cases[i]!.errorCode,
+        // The handset, from deliver_sm source_addr: resolves submissions whose provider id was never recorded.
+        recipient: cases[i]!.to,
+      });
+    });
+    // The simulator counts a receipt as sent once the client's deliver_sm_resp is in.
+    await waitFor(
+      () => sim.stats(),
+      (s) => s.receiptsSent === cases.length,
+      { what: "receipts acknowledged" },
+    );
+    expect(await sim.stats()).toMatchObject({ rejected: 1, messages: cases.length, duplicates: 0 });
+  });
+
+  it("keeps receipts for a client that is away and sends them when it binds again", async () => {
+    const { sim } = await startSimulator(`it-${randomUUID()}`, { receiptDelayMs: 300 });
+    const first = startProvider(sim.port);
+    const result = await first.submit(sms(`away-${randomUUID()}`, "+447911200001"));
+    expectOk(result);
+    await first.stop();
+    await waitFor(
+      () => sim.stats(),
+      (s) => s.receiptsPending === 1 && s.boundSessions === 0,
+      { what: "one receipt pending" },
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await sim.stats()).receiptsPending).toBe(1);
+
+    const second = startProvider(sim.port);
+    const receipts = collectReceipts(second);
+    await waitFor(
+      async () => receipts.get(result.providerMessageId),
+      (r) => r !== undefined,
+      { what: "the held receipt" },
+    );
+    expect(receipts.get(result.providerMessageId)).toMatchObject({ status: "UNDELIVERABLE", errorCode: "001" });
+  });
+
+  it("completes every message when the simulator is capped below the offered rate", async () => {
+    const { sim } = await startSimulator(`it-${randomUUID()}`, { maxTps: 25 });
+    const provider = startProvider(sim.port, { windowSize: 30, throttleBackoffBaseMs: 50, throttleBackoffMaxMs: 500 });
+    await provider.waitForBind(10_000);
+    const ids = Array.from({ length: 100 }, () => `tps-${randomUUID()}`);
+    const results = await Promise.all(ids.map((id) => provider.submit(sms(id, "+447911123456"))));
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+
+    const stats = await sim.stats();
+    expect(stats.throttled).toBeGreaterThan(0);
+    expect(stats).toMatchObject({ messages: 100, submitted: 100, duplicates: 0 });
+    for (const id of ids) expect((await sim.messageCount(id))?.received).toBe(1);
+  });
+
+  it("rebinds after a simulator restart mid-stream and completes every message, none received twice", async () => {
+    const namespace = `it-${randomUUID()}`;
+    const first = await startSimulator(namespace);
+    const port = first.sim.port;
+    const provider = startProvider(port, { maxTps: 60 });
+    const receipts = collectReceipts(provider);
+    let binds = 0;
+    provider.on("bound", () => binds++);
+    await provider.waitForBind(10_000);
+
+    const ids = Array.from({ length: 150 }, () => `rst-${randomUUID()}`);
+    const ambiguous: string[] = [];
+    const accepted = new Map<string, string>();
+    // A sender that retries what the SMSC certainly did not take, as bulk-proc will.
+    const send = async (id: string) => {
+      for (;;) {
+        const result = await provider.submit(sms(id, "+447911123456"));
+        if (result.ok) return void accepted.set(id, result.providerMessageId);
+        if (result.mayHaveBeenSent || result.kind === "permanent") return void ambiguous.push(`${id} ${result.reason}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const sending = Promise.all(ids.map(send));
+
+    await waitFor(
+      async () => accepted.size,
+      (n) => n >= 40,
+      { what: "a third of the messages sent before the restart" },
+    );
+    await first.sim.stop();
+    expect(accepted.size).toBeLessThan(ids.length);
+    await new Promise((r) => setTimeout(r, 300));
+    const second = await startSimulator(namespace, { port });
+
+    await sending;
+    expect(ambiguous).toEqual([]);
+    expect(accepted.size).toBe(ids.length);
+    expect(binds).toBeGreaterThanOrEqual(2);
+
+    const stats = await second.sim.stats();
+    expect(stats).toMatchObject({ messages: ids.length, submitted: ids.length, duplicates: 0 });
+    for (const id of ids) expect(await second.sim.messageCount(id)).toMatchObject({ received: 1, maxPartCopies: 1 });
+
+    // Receipts owed before the restart were kept in Redis and arrive too.
+    await waitFor(
+      async () => [...accepted.values()].filter((pid) => receipts.has(pid)).length,
+      (n) => n === ids.length,
+      { what: "a receipt for every message", timeoutMs: 60_000 },
+    );
+  });
+});

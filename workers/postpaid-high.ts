@@ -1,0 +1,5 @@
+import { startPostpaidLane } from "../server/billing/prepaid-lane";
+import { runWorker } from "../server/worker/run-worker";
+
+// be-postpaid-high: authentication and agent-flow traffic of postpaid clients, small batches.
+await runWorker("postpaid-high", startPostpaidLane("high"));

@@ -1,0 +1,5 @@
+import { startPostpaidLane } from "../server/billing/prepaid-lane";
+import { runWorker } from "../server/worker/run-worker";
+
+// be-postpaid-low: marketing and bulk traffic of postpaid clients, large batches.
+await runWorker("postpaid-low", startPostpaidLane("low"));
