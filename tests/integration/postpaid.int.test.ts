@@ -122,7 +122,11 @@ describe("postpaid lane", () => {
     const records = await deps.db.prisma.usageRecord.findMany({ where: { accountId: account.id } });
     expect(new Set(records.map((r) => r.destination))).toEqual(new Set(["GB"]));
     expect(records.every((r) => r.clientId === client.id && r.reference === `cdr:${r.messageId}`)).toBe(true);
-    expect(new Set(records.map((r) => r.category))).toEqual(new Set(["AUTHENTICATION", "MARKETING"]));
+    // Which 40 win the race is up to the lanes (under load one lane can take all of them); each is rated in its own
+    // message's category.
+    for (const r of records) {
+      expect(r.category).toBe(Number(r.messageId.split("-").at(-1)) % 2 === 0 ? "AUTHENTICATION" : "MARKETING");
+    }
     // Every message ended either rated (still ACCEPTED, on its way to delivery) or refused.
     const rated = new Set(records.map((r) => r.messageId));
     const statuses = await deps.db.prisma.message.findMany({ where: { clientId: client.id } });
@@ -135,11 +139,19 @@ describe("postpaid lane", () => {
     const onSend = async (topic: string) =>
       mineOn(await readTopic(deps.kafka, prefixed(topic), (rs) => mineOn(rs).length > 0));
     await waitFor(
-      async () => (await onSend(TOPICS.sendHigh.name)).length + (await onSend(TOPICS.sendLow.name)).length,
+      async () =>
+        new Set(
+          [...(await onSend(TOPICS.sendHigh.name)), ...(await onSend(TOPICS.sendLow.name))].map((m) => m.messageId),
+        ).size,
       (n) => n >= covered,
       { what: "the rated messages on the send topics", timeoutMs: 60_000 },
     );
-    const sent = [...(await onSend(TOPICS.sendHigh.name)), ...(await onSend(TOPICS.sendLow.name))];
+    // At least once: a produce retried after a lost ack lands twice.
+    const sent = [
+      ...new Map(
+        [...(await onSend(TOPICS.sendHigh.name)), ...(await onSend(TOPICS.sendLow.name))].map((m) => [m.messageId, m]),
+      ).values(),
+    ];
     expect(sent.map((m) => m.messageId).sort()).toEqual([...rated].sort());
 
     // (b) Replayed messages pass as rated without reserving (the headroom is 0, they would be refused)…
