@@ -80,10 +80,12 @@ describe("batch consumer failures", () => {
       expect([...new Set(handled)].sort()).toEqual([1, 3, 4]);
       expect(flakyCalls).toBeGreaterThanOrEqual(3);
       const dead = await readTopic(deps.kafka, dlq, (records) => records.length >= 1);
-      expect(dead).toHaveLength(1);
-      expect(JSON.parse(dead[0]!.value)).toEqual({ n: 2, kind: "boom" });
-      expect(dead[0]!.headers[DLQ_HEADERS.error]).toBe("failed 3 times: cannot handle 2");
-      expect(dead[0]!.headers[DLQ_HEADERS.offset]).toBe("1");
+      // At least once: a dead-letter produce retried after a lost ack lands twice. Count the source records.
+      const bySource = new Map(dead.map((r) => [r.headers[DLQ_HEADERS.offset], r]));
+      expect([...bySource.keys()]).toEqual(["1"]);
+      const letter = bySource.get("1")!;
+      expect(JSON.parse(letter.value)).toEqual({ n: 2, kind: "boom" });
+      expect(letter.headers[DLQ_HEADERS.error]).toBe("failed 3 times: cannot handle 2");
     } finally {
       await consumer.stop();
     }

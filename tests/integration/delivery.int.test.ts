@@ -193,7 +193,8 @@ describe("delivery through bulk-proc and the SMSC simulator", () => {
     await waitFor(
       () => balanceOf(client.id),
       (b) => b === opening - 30n * 2n,
-      { what: "failures refunded", timeoutMs: 30_000 },
+      // Through the prepaid-manager (charges) and the refunds worker.
+      { what: "failures refunded", timeoutMs: 60_000 },
     );
     const submissions = await deps.db.prisma.submission.findMany({ where: { clientId: client.id } });
     expect(submissions).toHaveLength(34);
@@ -240,7 +241,7 @@ describe("delivery through bulk-proc and the SMSC simulator", () => {
     await waitFor(
       () => deps.db.prisma.ledgerEntry.findMany({ where: { messageId: { in: [gsmId, ucsId] }, type: "CHARGE" } }),
       (rows) => rows.length === 2,
-      { what: "both charges applied" },
+      { what: "both charges applied", timeoutMs: 60_000 },
     );
     const charges = await deps.db.prisma.ledgerEntry.findMany({
       where: { messageId: { in: [gsmId, ucsId] }, type: "CHARGE" },
@@ -266,7 +267,8 @@ describe("delivery through bulk-proc and the SMSC simulator", () => {
     await waitFor(
       () => store.stats([SYSTEM_ID]),
       (s) => s.messages >= 30,
-      { what: "part of the campaign at the simulator" },
+      // Launcher, validator, prepaid lane and bulk-proc.
+      { what: "part of the campaign at the simulator", timeoutMs: 60_000 },
     );
     await sim.stop();
     simulators.splice(simulators.indexOf(sim), 1);

@@ -55,7 +55,8 @@ describe("launcher crash", () => {
       await waitFor(
         () => deps.db.prisma.campaign.findUniqueOrThrow({ where: { id: campaign.id } }),
         (c) => c.launchedRows >= 400,
-        { what: "the launcher to be partway through" },
+        // A process of its own: tsx compiles it first.
+        { what: "the launcher to be partway through", timeoutMs: 60_000 },
       );
       launcher.kill("SIGKILL");
       await new Promise((r) => launcher.once("exit", r));
@@ -67,7 +68,7 @@ describe("launcher crash", () => {
       const done = await waitFor(
         () => deps.db.prisma.campaign.findUniqueOrThrow({ where: { id: campaign.id } }),
         (c) => c.launchedAt !== null,
-        { what: "a new launcher to finish the campaign", timeoutMs: 45_000 },
+        { what: "a new launcher to finish the campaign", timeoutMs: 60_000 },
       );
       expect(done.launchedRows).toBe(total);
       expect(done.publishedCount).toBe(total);
@@ -76,19 +77,20 @@ describe("launcher crash", () => {
         const mine = rs.filter((r) => r.value.includes(campaign.id));
         return new Set(mine.map((r) => JSON.parse(r.value).messageId)).size >= total;
       });
-      const ids = records
-        .filter((r) => r.value.includes(campaign.id))
-        .map((r) => JSON.parse(r.value).messageId as string);
+      const mine = records.filter((r) => r.value.includes(campaign.id));
+      const ids = mine.map((r) => JSON.parse(r.value).messageId as string);
       const expected = Array.from({ length: total }, (_, i) => campaignMessageId(campaign.id, i + 1));
       expect([...new Set(ids)].sort()).toEqual(expected.sort());
-      expect(ids.length - total).toBeLessThanOrEqual(BATCH);
+      // A produce retried after a lost ack lands twice, byte for byte; a batch a launcher publishes again carries its
+      // own createdAt. Distinct values count what the launchers published.
+      expect(new Set(mine.map((r) => r.value)).size - total).toBeLessThanOrEqual(BATCH);
 
       const view = await waitFor(
         () => caller.campaigns.get({ id: campaign.id }),
         (c) => c.processed === total,
         {
           what: "every message to have a status",
-          timeoutMs: 45_000,
+          timeoutMs: 60_000,
         },
       );
       expect(view.counts).toEqual({ ACCEPTED: total });

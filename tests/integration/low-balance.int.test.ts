@@ -59,10 +59,13 @@ const outbox = (accountId: string) =>
   deps.db.prisma.billingEvent.findMany({ where: { accountId }, orderBy: { id: "asc" } });
 
 /**
- * The account's events on the billing-events topic. The test database is
- * shared with concurrent test runs, each with its own topic prefix, and any
- * run's prepaid-manager may be the one that publishes an outbox row: read
- * every run's billing-events topic.
+ * The account's events on the billing-events topic, one per eventId, in id
+ * order. The test database is shared with concurrent test runs, each with its
+ * own topic prefix, and any run's prepaid-manager may be the one that
+ * publishes an outbox row: read every run's billing-events topic (no order
+ * across topics). Publishing is at least once (a send retried after a lost
+ * ack, or sent again when marking the row failed): consumers dedupe on
+ * `eventId`, and so does this.
  */
 async function publishedEvents(accountId: string, count: number): Promise<RawRecord[]> {
   const admin = deps.kafka.admin();
@@ -80,15 +83,19 @@ async function publishedEvents(accountId: string, count: number): Promise<RawRec
       records.push({ key: accountId, value: message.value?.toString() ?? "", headers: {} });
     },
   });
+  const distinct = () =>
+    [...new Map(records.map((r) => [BigInt(JSON.parse(r.value).eventId as string), r])).entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, r]) => r);
   try {
-    // A moment past the count, so that a duplicate would be seen too.
+    // A moment past the count, so that an event too many would be seen too.
     await waitFor(
-      async () => records,
+      async () => distinct(),
       (r) => r.length >= count,
       { what: "billing events", timeoutMs: 60_000 },
     );
     await new Promise((r) => setTimeout(r, 1_000));
-    return records;
+    return distinct();
   } finally {
     await consumer.disconnect();
   }

@@ -32,7 +32,8 @@ async function runCampaign(clientId: string, text: string, senderId = "TESTCO") 
   await waitFor(
     () => caller.campaigns.get({ id: campaign.id }),
     (c) => c.processed === count,
-    { what: `${count} statuses` },
+    // Launcher, validator and status writer.
+    { what: `${count} statuses`, timeoutMs: 60_000 },
   );
   const rows = await deps.db.prisma.message.findMany({ where: { campaignId: campaign.id }, orderBy: { id: "asc" } });
   return rows.map((r) => `${r.recipient} ${r.status}${r.statusReason ? ` ${r.statusReason}` : ""}`);

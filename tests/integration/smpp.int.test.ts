@@ -218,7 +218,8 @@ describe("SMPP client against the SMSC simulator", () => {
   });
 
   it("keeps receipts for a client that is away and sends them when it binds again", async () => {
-    const { sim } = await startSimulator(`it-${randomUUID()}`, { receiptDelayMs: 300 });
+    // Due well after the first client has gone (its stop can take a while on a loaded machine).
+    const { sim } = await startSimulator(`it-${randomUUID()}`, { receiptDelayMs: 1_500 });
     const first = startProvider(sim.port);
     const result = await first.submit(sms(`away-${randomUUID()}`, "+447911200001"));
     expectOk(result);
@@ -228,7 +229,8 @@ describe("SMPP client against the SMSC simulator", () => {
       (s) => s.receiptsPending === 1 && s.boundSessions === 0,
       { what: "one receipt pending" },
     );
-    await new Promise((r) => setTimeout(r, 500));
+    // Past its due time, with nobody bound: still held.
+    await new Promise((r) => setTimeout(r, 2_000));
     expect((await sim.stats()).receiptsPending).toBe(1);
 
     const second = startProvider(sim.port);

@@ -108,7 +108,9 @@ describe("validator instances", () => {
         () => run.caller.campaigns.get({ id: run.campaign.id }),
         (c) => c.processed >= 100,
         {
+          // A process of its own: tsx compiles it first.
           what: "the validator to be partway through",
+          timeoutMs: 60_000,
         },
       );
       child.kill("SIGKILL");

@@ -39,7 +39,7 @@ describe("validator process", () => {
     const started = await waitFor(
       async () => logs.find((l) => l.msg === "validator started"),
       (l) => l !== undefined || child.exitCode !== null,
-      { what: "the validator to start" },
+      { what: "the validator to start", timeoutMs: 60_000 },
     );
     expect(started, `validator did not start: ${JSON.stringify(logs.slice(-5))}`).toBeDefined();
     const base = `http://127.0.0.1:${started!.healthPort as number}`;
@@ -77,7 +77,7 @@ describe("validator process", () => {
     const metrics = await waitFor(
       async () => (await fetch(`${base}/metrics`)).text(),
       (text) => /volley_validator_outcomes_total\{status="ACCEPTED",reason=""\} [1-9]/.test(text),
-      { what: "the validator's outcome metric", timeoutMs: 5_000 },
+      { what: "the validator's outcome metric", timeoutMs: 30_000 },
     );
     expect(metrics).toMatch(
       /volley_kafka_records_consumed_total\{group="[^"]*validator",topic="[^"]*bulk-topic"\} [1-9]/,
