@@ -52,16 +52,19 @@ export function ledgerColumns(cdrs: UsageCdr[]) {
   return { accountIds, amounts, references, messageIds, createdAt, campaignIds };
 }
 
-// Inserts the charges, skipping references already in the ledger, and debits
-// each account once by the sum of the rows this statement inserted (RETURNING
-// of the insert), so a replayed CDR debits nothing.
-const DEDUCT_SQL = `
+// Inserts the charges and debits each account once by the sum of the rows this
+// statement inserted (RETURNING of the insert). The batch first tries a plain
+// insert: almost every batch is new, and ON CONFLICT's speculative insertion
+// costs about 40% more per row. A replayed CDR makes the plain insert fail on
+// the unique reference; the batch then goes again with ON CONFLICT DO NOTHING,
+// so a replayed CDR debits nothing either way.
+const deductSql = (onConflict: string) => `
 WITH inserted AS (
   INSERT INTO ledger_entries (account_id, type, amount, reference, message_id, created_at, campaign_id)
   SELECT account_id, 'CHARGE', amount, reference, message_id, created_at, campaign_id
   FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
        AS t(account_id, amount, reference, message_id, created_at, campaign_id)
-  ON CONFLICT (reference) DO NOTHING
+  ${onConflict}
   RETURNING account_id, amount
 ), d AS (
   SELECT account_id, sum(amount)::bigint AS total, count(*)::int AS n FROM inserted GROUP BY account_id
@@ -70,6 +73,9 @@ UPDATE accounts a SET balance = a.balance + d.total, updated_at = now()
 FROM d
 WHERE a.id = d.account_id
 RETURNING a.id, a.balance::text AS balance, (-d.total)::text AS debited, d.n AS cdrs`;
+const DEDUCT_NEW_SQL = deductSql("");
+const DEDUCT_SKIPPING_APPLIED_SQL = deductSql("ON CONFLICT (reference) DO NOTHING");
+const UNIQUE_VIOLATION = "23505";
 
 /**
  * Debits a batch of CDRs in one transaction (see the top of this file). The
@@ -105,14 +111,17 @@ export async function deductBatch(db: Pick<Db, "pool">, cdrs: UsageCdr[]): Promi
     const balances = new Map(locked.map((a) => [a.id, BigInt(a.balance)]));
     if (charged.length > 0) {
       const c = ledgerColumns(charged);
-      const { rows } = await client.query<{ id: string; balance: string; debited: string; cdrs: number }>(DEDUCT_SQL, [
-        c.accountIds,
-        c.amounts,
-        c.references,
-        c.messageIds,
-        c.createdAt,
-        c.campaignIds,
-      ]);
+      const params = [c.accountIds, c.amounts, c.references, c.messageIds, c.createdAt, c.campaignIds];
+      type Row = { id: string; balance: string; debited: string; cdrs: number };
+      await client.query("SAVEPOINT fresh");
+      const rows = await client.query<Row>(DEDUCT_NEW_SQL, params).then(
+        (r) => r.rows,
+        async (err: { code?: string }) => {
+          if (err.code !== UNIQUE_VIOLATION) throw err;
+          await client.query("ROLLBACK TO SAVEPOINT fresh");
+          return (await client.query<Row>(DEDUCT_SKIPPING_APPLIED_SQL, params)).rows;
+        },
+      );
       for (const r of rows) {
         balances.set(r.id, BigInt(r.balance));
         result.applied.push({ accountId: r.id, amount: BigInt(r.debited), cdrs: r.cdrs });
