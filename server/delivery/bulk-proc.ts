@@ -88,38 +88,62 @@ export async function processSendBatch(
   await markUnconfirmed(deps.db.pool, orphaned);
 
   let rules = await deps.rules.get();
-  const route = (m: RoutedMessage) =>
-    chooseRule(rules, { clientId: m.clientId, recipient: m.recipient, category: m.category });
-  const held = (m: RoutedMessage) => route(m)?.providerIds.some((id) => deps.providers.has(id)) ?? false;
+  // Each candidate's rule, computed once per batch (and again only if the rules are re-read).
+  let rulesOf = candidates.map((m) =>
+    chooseRule(rules, { clientId: m.clientId, recipient: m.recipient, category: m.category }),
+  );
+  const held = (rule: RoutingRuleRow | null) => rule?.providerIds.some((id) => deps.providers.has(id)) ?? false;
   // Before rejecting anything as unroutable or without a provider, make sure neither the rules nor the providers
   // are a few seconds stale (an operator may just have added them).
-  if (candidates.some((m) => !held(m))) {
+  if (rulesOf.some((rule) => !held(rule))) {
     rules = await deps.rules.get(1_000);
     await deps.providers.reload();
+    rulesOf = candidates.map((m) =>
+      chooseRule(rules, { clientId: m.clientId, recipient: m.recipient, category: m.category }),
+    );
   }
-  const routed: { message: RoutedMessage; providerIds: string[] }[] = [];
+  const routed: Routed[] = [];
   let waiting = 0;
-  for (const m of candidates) {
-    const rule = route(m);
+  candidates.forEach((m, i) => {
+    const rule = rulesOf[i] ?? null;
     if (!rule) {
       outcomes.push(final(m, "FAILED", "REJECTED NO_ROUTE"));
       events.push(failureEvent(m, "REJECTED", "NO_ROUTE", now));
-      continue;
+      return;
     }
     // No enabled provider on the route (disabled, deleted, or not this worker's): waiting would hold the partition
     // for everyone behind it until an operator acts, so the message fails now (and is refunded).
-    if (!rule.providerIds.some((id) => deps.providers.has(id))) {
+    if (!held(rule)) {
       outcomes.push(final(m, "FAILED", "REJECTED NO_PROVIDER"));
       events.push(failureEvent(m, "REJECTED", "NO_PROVIDER", now));
-      continue;
+      return;
     }
     const first = rule.providerIds.find((id) => deps.providers.isAvailable(id));
-    if (first) routed.push({ message: m, providerIds: rule.providerIds });
+    if (first) routed.push({ message: m, providerIds: rule.providerIds, first });
     else waiting++;
-  }
+  });
 
-  const decided = await claimAndSubmit(deps, lane, routed);
+  // Each wave is recorded as soon as its submits are answered (mapped receipts need not wait for the whole batch);
+  // what was decided without a carrier is recorded last.
+  waiting += await submitInWaves(deps, lane, routed, (decided) => recordOutcomes(deps, decided, [], [], now));
+  waiting += await recordOutcomes(deps, [], outcomes, events, now);
 
+  if (waiting > 0) throw new NoProviderAvailable(`${waiting} messages wait for a provider (none available now)`);
+  return [];
+}
+
+/**
+ * Writes what happened to these messages (submission rows, segment ids, Redis correlation, status events) and applies
+ * receipts that overtook their submit_sm_resp. Returns how many wait for a provider.
+ */
+async function recordOutcomes(
+  deps: BulkProcDeps,
+  decided: Decided[],
+  outcomes: SubmissionOutcome[],
+  events: MessageStatusEvent[],
+  now: Date,
+): Promise<number> {
+  let waiting = 0;
   const mappings: PartMapping[] = [];
   const totals: { messageId: string; parts: number }[] = [];
   for (const { message: m, outcome: o } of decided) {
@@ -170,53 +194,124 @@ export async function processSendBatch(
     }
   }
 
+  // Postgres before Redis: a receipt matched through the Redis mapping must find its submission recorded.
   await writeOutcomes(deps.db.pool, outcomes);
   await insertProviderMessages(deps.db.pool, mappings);
   await writeCorrelation(deps, mappings, totals);
   await emitStatuses(deps.producer, deps.topicPrefix, events);
   // Receipts that overtook their submit_sm_resp were parked: now that their ids are mapped, apply them.
   const byProvider = new Map<string, string[]>();
-  for (const m of mappings)
-    byProvider.set(m.providerId, [...(byProvider.get(m.providerId) ?? []), m.providerMessageId]);
+  for (const m of mappings) {
+    const list = byProvider.get(m.providerId);
+    if (list) list.push(m.providerMessageId);
+    else byProvider.set(m.providerId, [m.providerMessageId]);
+  }
   for (const [providerId, partIds] of byProvider) await applyParkedReceipts(receiptDeps(deps), providerId, partIds);
-
-  if (waiting > 0) throw new NoProviderAvailable(`${waiting} messages wait for a provider (none available now)`);
-  return [];
+  return waiting;
 }
 
-type Routed = { message: RoutedMessage; providerIds: string[] };
+type Routed = { message: RoutedMessage; providerIds: string[]; first: string };
 
 /**
- * Claims (PENDING → SUBMITTING, one statement) and submits in waves, the next wave claimed while the current one is
- * being submitted: a worker that dies leaves at most two waves SUBMITTING, which become UNCONFIRMED and are never
- * resubmitted; the rest of its batch is still PENDING and goes out normally on redelivery. The high lane's batches
- * are small and go in one wave, ahead of the low lane (see LanePriority).
+ * Claims (PENDING → SUBMITTING, one statement per wave) and submits in waves, a few at a time: the next wave is
+ * claimed and handed to the providers while the current one is still being submitted, so the provider's window never
+ * runs dry between waves. Answers are recorded (`record`) continuously, in small groups, rather than once per wave or
+ * batch: a receipt that comes back 50 ms after its submit then mostly finds its mapping instead of being parked. A
+ * new wave starts only once the one WAVES_IN_PROGRESS places before it is fully recorded, so a worker that dies leaves
+ * at most that many waves SUBMITTING, which become UNCONFIRMED and are never resubmitted; the rest of its batch is
+ * still PENDING and goes out normally on redelivery. The high lane's batches are small and go in one wave, ahead of
+ * the low lane (see LanePriority). Returns the sum of what `record` returned.
  */
-async function claimAndSubmit(deps: BulkProcDeps, lane: Lane, routed: Routed[]): Promise<Decided[]> {
-  const waveSize = lane === "high" ? Math.max(1, routed.length) : (deps.lowWaveSize ?? 100);
-  const waves: Routed[][] = [];
-  for (let i = 0; i < routed.length; i += waveSize) waves.push(routed.slice(i, i + waveSize));
-  const claim = (wave: Routed[]) =>
-    claimForSubmit(
+async function submitInWaves(
+  deps: BulkProcDeps,
+  lane: Lane,
+  routed: Routed[],
+  record: (decided: Decided[]) => Promise<number>,
+): Promise<number> {
+  const waveSize = lane === "high" ? Math.max(1, routed.length) : (deps.lowWaveSize ?? DEFAULT_LOW_WAVE);
+  const recorder = new GroupRecorder(record);
+  const runWave = async (wave: Routed[]): Promise<void> => {
+    const claimed = await claimForSubmit(
       deps.db.pool,
       wave.map((r) => ({
         messageId: r.message.messageId,
-        providerId: r.providerIds.find((id) => deps.providers.isAvailable(id)) ?? r.providerIds[0]!,
+        // Whichever is available now: the route's state may have changed since the batch was routed.
+        providerId: r.providerIds.find((id) => deps.providers.isAvailable(id)) ?? r.first,
       })),
-    ).then((claimed) => wave.filter((r) => claimed.has(r.message.messageId)));
-  const decided: Decided[] = [];
-  let next = waves.length > 0 ? claim(waves[0]!) : undefined;
-  for (let i = 0; i < waves.length; i++) {
-    const wave = await next!;
-    next = i + 1 < waves.length ? claim(waves[i + 1]!) : undefined;
-    // A failed claim of the next wave must not go unobserved while this one is submitted.
-    next?.catch(() => undefined);
-    decided.push(...(await submitWave(deps, lane, wave)));
+    );
+    await submitWave(
+      deps,
+      lane,
+      wave.filter((r) => claimed.has(r.message.messageId)),
+      (decided) => recorder.add(decided),
+    );
+  };
+  const running: Promise<void>[] = [];
+  try {
+    for (let i = 0; i < routed.length; i += waveSize) {
+      if (running.length >= WAVES_IN_PROGRESS) await running.shift()!;
+      const wave = runWave(routed.slice(i, i + waveSize));
+      // A failure of a later wave must not go unobserved while an earlier one is awaited.
+      wave.catch(() => undefined);
+      running.push(wave);
+    }
+    for (const wave of running.splice(0)) await wave;
+  } finally {
+    // On a failure, the waves still under way finish (and are recorded where they can be) before the batch is retried.
+    await Promise.allSettled(running);
   }
-  return decided;
+  return recorder.total;
 }
 
-async function submitWave(deps: BulkProcDeps, lane: Lane, wave: Routed[]): Promise<Decided[]> {
+/**
+ * Low-lane messages claimed per statement, and waves under way at once: three waves of 200 keep a 200-PDU window
+ * full while the oldest one's last answers are recorded.
+ */
+const DEFAULT_LOW_WAVE = 200;
+const WAVES_IN_PROGRESS = 3;
+
+/**
+ * Records answers in groups, one group at a time: whatever came in while the previous group was being written (or
+ * in the same turn of the event loop) goes in the next one, so groups grow with the load.
+ */
+class GroupRecorder {
+  total = 0;
+  private buffer: { decided: Decided; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private flushing = false;
+
+  constructor(private readonly record: (decided: Decided[]) => Promise<number>) {}
+
+  /** Resolves once this answer is recorded. */
+  add(decided: Decided): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.buffer.push({ decided, resolve, reject });
+      if (this.flushing) return;
+      this.flushing = true;
+      setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const group = this.buffer;
+      this.buffer = [];
+      try {
+        this.total += await this.record(group.map((g) => g.decided));
+        for (const g of group) g.resolve();
+      } catch (err) {
+        for (const g of group) g.reject(err);
+      }
+    }
+    this.flushing = false;
+  }
+}
+
+async function submitWave(
+  deps: BulkProcDeps,
+  lane: Lane,
+  wave: Routed[],
+  recorded: (decided: Decided) => Promise<void>,
+): Promise<void> {
   const submitOne = async (r: Routed): Promise<Decided> => {
     const m = r.message;
     const sms = { id: m.messageId, from: m.sender, to: m.recipient, text: m.body, encoding: m.encoding };
@@ -224,12 +319,19 @@ async function submitWave(deps: BulkProcDeps, lane: Lane, wave: Routed[]): Promi
   };
   if (lane === "high") {
     deps.priority.highStarted(wave.length);
-    return Promise.all(wave.map((r) => submitOne(r).finally(() => deps.priority.highFinished(1))));
+    await Promise.all(
+      wave.map((r) =>
+        submitOne(r)
+          .finally(() => deps.priority.highFinished(1))
+          .then(recorded),
+      ),
+    );
+    return;
   }
-  return Promise.all(
+  await Promise.all(
     wave.map(async (r) => {
       await deps.priority.lowTurn();
-      return submitOne(r);
+      await recorded(await submitOne(r));
     }),
   );
 }
@@ -245,6 +347,9 @@ async function writeCorrelation(
   for (const m of mappings)
     pipeline.set(pmKey(deps.topicPrefix, m.providerId, m.providerMessageId), m.messageId, "EX", ttl);
   for (const t of totals) {
+    // A receipt's tally counts a message whose total is not stored as one part (part-tally.ts): only the multi-part
+    // ones need it written.
+    if (t.parts === 1) continue;
     pipeline.hset(tallyKey(deps.topicPrefix, t.messageId), "total", t.parts);
     pipeline.expire(tallyKey(deps.topicPrefix, t.messageId), ttl);
   }

@@ -44,9 +44,14 @@ export async function handleProviderReceipts(
   return { matched: matched.length, early: unknown.length - late.length };
 }
 
-/** Receipts parked for these part ids (now mapped to their message) are applied. */
+/**
+ * Receipts parked for these part ids (now mapped to their message) are applied. Call it after writing the mapping: an
+ * empty parking index then means nothing to look for, since a receipt parked after this look finds the mapping
+ * itself (see park).
+ */
 export async function applyParkedReceipts(deps: ReceiptDeps, providerId: string, partIds: string[]): Promise<number> {
   if (partIds.length === 0) return 0;
+  if ((await deps.redis.zcard(earlyIndexKey(deps.topicPrefix))) === 0) return 0;
   const pipeline = deps.redis.pipeline();
   for (const id of partIds) pipeline.getdel(earlyKey(deps.topicPrefix, providerId, id));
   const replies = (await pipeline.exec()) ?? [];

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import smpp from "smpp";
 import {
   concatenationFromUdh,
+  corkUntilNextTick,
   ESM_CLASS_DELIVERY_RECEIPT,
   formatReceiptText,
   STATUS,
@@ -201,8 +202,10 @@ export class SmscSimulator {
 
   private onPdu(peer: Peer, pdu: smpp.PDU): void {
     if (pdu.isResponse()) return; // deliver_sm_resp / unbind_resp are handled by their send callbacks
-    const reply = (status: number, fields: Record<string, unknown> = {}) =>
-      peer.session.send(pdu.response({ ...fields, command_status: status }));
+    const reply = (status: number, fields: Record<string, unknown> = {}) => {
+      corkUntilNextTick(peer.session);
+      return peer.session.send(pdu.response({ ...fields, command_status: status }));
+    };
     const bindMode = BIND_COMMANDS[pdu.command];
     if (bindMode) return this.onBind(peer, pdu, bindMode, reply);
     switch (pdu.command) {
@@ -395,6 +398,7 @@ export class SmscSimulator {
         return;
       }
       const unsent: PendingReceipt[] = [];
+      for (const peer of peers) corkUntilNextTick(peer.session);
       due.forEach((receipt, i) => {
         const peer = peers[i % peers.length]!;
         if (this.closing || !this.sendReceipt(peer, receipt)) unsent.push(receipt);

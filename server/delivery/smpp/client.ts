@@ -6,7 +6,7 @@ import { metrics } from "@/server/observability/metrics";
 import { TokenBucket } from "../token-bucket";
 import { buildSubmitParts, outboundSmsSchema, type OutboundSms, type SubmitFields } from "./encode";
 import { classifySubmitStatus, type FailureKind } from "./errors";
-import { STATUS, statusName } from "./protocol";
+import { corkUntilNextTick, STATUS, statusName } from "./protocol";
 import { isReceipt, parseReceipt, type DeliveryReceipt } from "./receipts";
 
 export const smppProviderConfigSchema = z.object({
@@ -104,6 +104,9 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
   private pausedUntil = 0;
   private stopping = false;
   private readonly labels: { provider: string };
+  // The per-PDU series, resolved once: prom-client looks labels up by hashing them on every call otherwise.
+  private readonly windowGauge: { set(value: number): void };
+  private readonly submittedCounter: { inc(): void };
 
   constructor(
     config: SmppProviderInput,
@@ -113,6 +116,8 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     this.config = smppProviderConfigSchema.parse(config);
     this.bucket = new TokenBucket(this.config.maxTps);
     this.labels = { provider: this.config.name };
+    this.windowGauge = metrics.smppWindowInUse.labels(this.labels);
+    this.submittedCounter = metrics.smppSubmitted.labels(this.labels);
   }
 
   get state(): BindState {
@@ -301,6 +306,7 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
   private onDeliver(session: smpp.Session, pdu: smpp.PDU): void {
     // Acknowledge first: a carrier that waits for deliver_sm_resp holds back later receipts, and one left unanswered
     // is resent, which the receipt consumer has to tolerate anyway.
+    corkUntilNextTick(session);
     session.send(pdu.response());
     if (!isReceipt(pdu)) {
       this.log.debug({ provider: this.config.name }, "mobile-originated deliver_sm ignored");
@@ -320,6 +326,7 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     this.pumpTimer = undefined;
     const session = this.session;
     if (!session || this._state !== "bound") return;
+    if (this.queue.length > 0 && this.inFlight.size < this.config.windowSize) corkUntilNextTick(session);
     while (this.queue.length > 0 && this.inFlight.size < this.config.windowSize) {
       const now = Date.now();
       const wait = Math.max(this.pausedUntil - now, this.bucket.msUntilNext(now));
@@ -345,12 +352,12 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     part.message.sentAny = true;
     const timer = setTimeout(() => {
       this.inFlight.delete(pdu.sequence_number);
-      metrics.smppWindowInUse.set(this.labels, this.inFlight.size);
+      this.windowGauge.set(this.inFlight.size);
       this.fail(part.message, "transient", "TIMEOUT", true);
       this.pump();
     }, this.config.responseTimeoutMs);
     this.inFlight.set(pdu.sequence_number, { part, timer });
-    metrics.smppWindowInUse.set(this.labels, this.inFlight.size);
+    this.windowGauge.set(this.inFlight.size);
   }
 
   private onSubmitResp(resp: smpp.PDU): void {
@@ -359,11 +366,11 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     if (!entry) return;
     clearTimeout(entry.timer);
     this.inFlight.delete(resp.sequence_number);
-    metrics.smppWindowInUse.set(this.labels, this.inFlight.size);
+    this.windowGauge.set(this.inFlight.size);
     const { part } = entry;
     const message = part.message;
     if (resp.command_status === STATUS.ESME_ROK) {
-      metrics.smppSubmitted.inc(this.labels);
+      this.submittedCounter.inc();
       message.partIds[part.index] = String(resp.message_id ?? "");
       message.remaining--;
       if (message.remaining === 0 && !message.done) {
@@ -396,7 +403,7 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
   private failInFlight(reason: string): void {
     const entries = [...this.inFlight.values()];
     this.inFlight.clear();
-    metrics.smppWindowInUse.set(this.labels, 0);
+    this.windowGauge.set(0);
     for (const { part, timer } of entries) {
       clearTimeout(timer);
       this.fail(part.message, "transient", reason, true);

@@ -124,3 +124,14 @@ export function formatReceiptText(r: {
     `done date:${receiptDate(r.doneDate)} stat:${r.stat} err:${r.err} text:${text}`
   );
 }
+
+/**
+ * Holds the socket's writes until the current tick is over, so the PDUs sent in one go (a pump of the window, the
+ * answers to a burst of receipts) leave in one write instead of one system call and TCP segment each.
+ */
+export function corkUntilNextTick(session: smpp.Session): void {
+  const socket = session.socket;
+  if (socket.writableCorked > 0) return;
+  socket.cork();
+  process.nextTick(() => socket.uncork());
+}
