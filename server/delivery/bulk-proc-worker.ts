@@ -35,7 +35,7 @@ export async function startBulkProc({ env, log, db, redis, kafka, producer }: Wo
     log,
     topicPrefix: prefix,
     namePrefix: env.DELIVERY_PROVIDER_NAME_PREFIX,
-    onReceipt: (providerId, receipt) => receipts.add(providerId, receipt),
+    onReceipt: (providerId, receipt, settle) => receipts.add(providerId, receipt, settle),
   });
   await providers.start();
   const deps: BulkProcDeps = {
@@ -78,11 +78,13 @@ export async function startBulkProc({ env, log, db, redis, kafka, producer }: Wo
     ),
   );
   return {
-    // Consumers first (their batches finish and commit), then the binds (unbind after in-flight responses), then
-    // the receipts that arrived meanwhile.
+    // Consumers first (their batches finish and commit), then the receipts received so far (applied and answered
+    // while the binds are up), then the binds (unbind after in-flight responses). A receipt that arrives during the
+    // unbind cannot be answered any more: the carrier keeps it for the next bind.
     stop: async () => {
       await Promise.all(consumers.map((c) => c.stop()));
       await sweep.stop();
+      await receipts.stop();
       await providers.stop();
       await receipts.stop();
     },

@@ -10,6 +10,12 @@ import type { DeliveryReceipt } from "./smpp/receipts";
 
 export type { BindState, DeliveryReceipt, OutboundSms, SubmitResult };
 
+/**
+ * Answers the carrier for one receipt: true once it is applied (its status is on message-status), false when it could
+ * not be, so the carrier keeps it and sends it again. Until then the carrier holds the receipt.
+ */
+export type SettleReceipt = (applied: boolean) => void;
+
 /** Live figures a provider reports, shown on the console's providers page. */
 export type ProviderStatus = {
   state: BindState;
@@ -28,6 +34,6 @@ export interface DeliveryProvider {
   /** Resolves with the outcome; never rejects for carrier errors (see SubmitResult). */
   submit(message: OutboundSms): Promise<SubmitResult>;
   status(): ProviderStatus;
-  on(event: "receipt", listener: (receipt: DeliveryReceipt) => void): unknown;
+  on(event: "receipt", listener: (receipt: DeliveryReceipt, settle: SettleReceipt) => void): unknown;
   stop(drainMs?: number): Promise<void>;
 }

@@ -5,7 +5,7 @@ import type { VolleyProducer } from "../kafka/client";
 import type { MessageStatusEvent } from "../kafka/topics";
 import { EARLY_TTL_SECONDS, earlyIndexKey, earlyKey, pmKey } from "./keys";
 import { tallyParts, undecide } from "./part-tally";
-import type { DeliveryReceipt } from "./provider";
+import type { DeliveryReceipt, SettleReceipt } from "./provider";
 import { deliveryStatus, emitStatuses } from "./status-events";
 
 // Delivery receipts → final message statuses. A receipt names the provider's id of one segment; it is matched to the
@@ -270,7 +270,7 @@ async function decideAndEmit(deps: ReceiptDeps, matched: Matched[]): Promise<voi
  * lookup and one produce per batch instead of per receipt.
  */
 export class ReceiptBatcher {
-  private buffers = new Map<string, DeliveryReceipt[]>();
+  private buffers = new Map<string, { receipts: DeliveryReceipt[]; settles: SettleReceipt[] }>();
   private size = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
@@ -279,13 +279,17 @@ export class ReceiptBatcher {
     private readonly deps: ReceiptDeps,
     private readonly log: Logger,
     private readonly maxBatch = 500,
-    private readonly maxWaitMs = 50,
+    // Short: the carrier holds each receipt (and its window slot) until it is applied and answered.
+    private readonly maxWaitMs = 20,
+    private readonly maxAttempts = 4,
   ) {}
 
-  add(providerId: string, receipt: DeliveryReceipt): void {
-    const list = this.buffers.get(providerId) ?? [];
-    list.push(receipt);
-    this.buffers.set(providerId, list);
+  /** `settle` answers the carrier once the receipt is applied (or could not be). */
+  add(providerId: string, receipt: DeliveryReceipt, settle?: SettleReceipt): void {
+    let buffer = this.buffers.get(providerId);
+    if (!buffer) this.buffers.set(providerId, (buffer = { receipts: [], settles: [] }));
+    buffer.receipts.push(receipt);
+    if (settle) buffer.settles.push(settle);
     this.size++;
     if (this.size >= this.maxBatch) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
@@ -297,9 +301,13 @@ export class ReceiptBatcher {
     const buffers = this.buffers;
     this.buffers = new Map();
     this.size = 0;
-    for (const [providerId, receipts] of buffers) {
-      const task = this.apply(providerId, receipts).finally(() => this.inFlight.delete(task));
-      this.inFlight.add(task);
+    for (const [providerId, { receipts, settles }] of buffers) {
+      const task = this.apply(providerId, receipts).then(
+        (applied) => settles.forEach((settle) => settle(applied)),
+        () => settles.forEach((settle) => settle(false)),
+      );
+      const tracked = task.finally(() => this.inFlight.delete(tracked));
+      this.inFlight.add(tracked);
     }
   }
 
@@ -308,16 +316,16 @@ export class ReceiptBatcher {
     await Promise.all(this.inFlight);
   }
 
-  private async apply(providerId: string, receipts: DeliveryReceipt[]): Promise<void> {
-    // The carrier has its deliver_sm_resp already: a receipt that cannot be applied now is retried here, with backoff.
+  /** Whether the receipts were applied; after maxAttempts they go back to the carrier, which sends them again. */
+  private async apply(providerId: string, receipts: DeliveryReceipt[]): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
         await handleProviderReceipts(this.deps, providerId, receipts);
-        return;
+        return true;
       } catch (err) {
-        if (attempt >= 8) {
-          this.log.error({ err, providerId, receipts: receipts.length }, "receipts dropped after retries");
-          return;
+        if (attempt >= this.maxAttempts) {
+          this.log.error({ err, providerId, receipts: receipts.length }, "receipts not applied: left to the carrier");
+          return false;
         }
         this.log.warn({ err, providerId, attempt }, "receipts not applied, retrying");
         await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));

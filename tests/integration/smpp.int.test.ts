@@ -86,7 +86,10 @@ function startProvider(port: number, overrides: Partial<SmppProviderInput> = {})
 
 function collectReceipts(provider: SmppProvider): Map<string, DeliveryReceipt> {
   const receipts = new Map<string, DeliveryReceipt>();
-  provider.on("receipt", (r) => receipts.set(r.providerMessageId, r));
+  provider.on("receipt", (r, settle) => {
+    receipts.set(r.providerMessageId, r);
+    settle(true);
+  });
   return receipts;
 }
 
@@ -215,6 +218,45 @@ describe("SMPP client against the SMSC simulator", () => {
       { what: "receipts acknowledged" },
     );
     expect(await sim.stats()).toMatchObject({ rejected: 1, messages: cases.length, duplicates: 0 });
+  });
+
+  it("answers a receipt only once it is applied: one that could not be is sent again, one unanswered stays pending", async () => {
+    const { sim } = await startSimulator(`it-${randomUUID()}`);
+    const provider = startProvider(sim.port);
+    const seen: { receipt: DeliveryReceipt; settle: (applied: boolean) => void }[] = [];
+    provider.on("receipt", (receipt, settle) => seen.push({ receipt, settle }));
+    const result = await provider.submit(sms(`ack-${randomUUID()}`, "+447911123456"));
+    expectOk(result);
+
+    // Held: the simulator has it out, not acknowledged.
+    await waitFor(
+      async () => seen.length,
+      (n) => n === 1,
+      { what: "the receipt" },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await sim.stats()).toMatchObject({ receiptsSent: 0 });
+
+    // Not applied: a temporary error, and the simulator sends it again.
+    seen[0]!.settle(false);
+    await waitFor(
+      async () => seen.length,
+      (n) => n === 2,
+      { what: "the receipt sent again", timeoutMs: 10_000 },
+    );
+    expect(seen[1]!.receipt).toEqual(seen[0]!.receipt);
+    expect((await sim.stats()).receiptsSent).toBe(0);
+
+    // Applied: acknowledged, counted as sent, not sent a third time.
+    seen[1]!.settle(true);
+    await waitFor(
+      () => sim.stats(),
+      (s) => s.receiptsSent === 1,
+      { what: "the receipt acknowledged" },
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(seen).toHaveLength(2);
+    expect(await sim.stats()).toMatchObject({ receiptsSent: 1, receiptsPending: 0 });
   });
 
   it("keeps receipts for a client that is away and sends them when it binds again", async () => {

@@ -7,6 +7,7 @@ import type {
   DeliveryReceipt,
   OutboundSms,
   ProviderStatus,
+  SettleReceipt,
   SubmitResult,
 } from "../provider";
 import { outboundSmsSchema } from "../smpp/encode";
@@ -37,7 +38,10 @@ type Attempt =
  * their response (its "window") and `maxTps` a second. Node's fetch keeps connections alive per origin, so the window
  * reuses at most `concurrency` sockets. Receipts arrive on the webhook (another process), never as events here.
  */
-export class HttpProvider extends EventEmitter<{ receipt: [DeliveryReceipt] }> implements DeliveryProvider {
+export class HttpProvider
+  extends EventEmitter<{ receipt: [DeliveryReceipt, SettleReceipt] }>
+  implements DeliveryProvider
+{
   readonly kind = "HTTP" as const;
   readonly id: string;
   readonly name: string;

@@ -4,7 +4,7 @@ import type { Pool } from "pg";
 import type { Logger } from "pino";
 import { CircuitBreaker } from "../circuit-breaker";
 import { createHttpProvider } from "../http/adapter";
-import type { DeliveryProvider, DeliveryReceipt, OutboundSms, SubmitResult } from "../provider";
+import type { DeliveryProvider, DeliveryReceipt, OutboundSms, SettleReceipt, SubmitResult } from "../provider";
 import type { ProviderRow } from "./schemas";
 import { SmppDeliveryProvider } from "./smpp-adapter";
 import { providerStatusKey } from "../keys";
@@ -19,7 +19,7 @@ export type ProviderPoolOptions = {
   redis: Redis;
   log: Logger;
   topicPrefix: string;
-  onReceipt: (providerId: string, receipt: DeliveryReceipt) => void;
+  onReceipt: (providerId: string, receipt: DeliveryReceipt, settle: SettleReceipt) => void;
   /** Only providers whose name starts with this (DELIVERY_PROVIDER_NAME_PREFIX). */
   namePrefix?: string;
   reloadIntervalMs?: number;
@@ -142,7 +142,7 @@ export class ProviderPool {
       if (this.entries.has(id)) continue;
       const provider = this.create(row);
       if (!provider) continue;
-      provider.on("receipt", (r) => this.opts.onReceipt(id, r));
+      provider.on("receipt", (r, settle) => this.opts.onReceipt(id, r, settle));
       provider.start();
       this.entries.set(id, { row, provider, circuit: this.circuit(), stats: new SubmitStats() });
       this.opts.log.info({ provider: row.name, kind: row.kind }, "provider started");

@@ -1,5 +1,12 @@
 import type { Logger } from "pino";
-import type { DeliveryProvider, DeliveryReceipt, OutboundSms, ProviderStatus, SubmitResult } from "../provider";
+import type {
+  DeliveryProvider,
+  DeliveryReceipt,
+  OutboundSms,
+  ProviderStatus,
+  SettleReceipt,
+  SubmitResult,
+} from "../provider";
 import { SmppProvider } from "../smpp/client";
 import { smppProviderSettingsSchema } from "./schemas";
 
@@ -37,7 +44,7 @@ export class SmppDeliveryProvider implements DeliveryProvider {
     };
   }
 
-  on(event: "receipt", listener: (receipt: DeliveryReceipt) => void): this {
+  on(event: "receipt", listener: (receipt: DeliveryReceipt, settle: SettleReceipt) => void): this {
     this.client.on(event, listener);
     return this;
   }

@@ -68,7 +68,7 @@ export type SmppProviderEvents = {
   state: [BindState];
   bound: [];
   bindFailed: [{ commandStatus: number; reason: string }];
-  receipt: [DeliveryReceipt];
+  receipt: [DeliveryReceipt, (applied: boolean) => void];
 };
 
 type MessageJob = {
@@ -304,21 +304,28 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
   }
 
   private onDeliver(session: smpp.Session, pdu: smpp.PDU): void {
-    // Acknowledge first: a carrier that waits for deliver_sm_resp holds back later receipts, and one left unanswered
-    // is resent, which the receipt consumer has to tolerate anyway.
-    corkUntilNextTick(session);
-    session.send(pdu.response());
-    if (!isReceipt(pdu)) {
-      this.log.debug({ provider: this.config.name }, "mobile-originated deliver_sm ignored");
-      return;
-    }
-    const receipt = parseReceipt(pdu);
+    const answer = (status: number) => {
+      // A session that closed meanwhile cannot answer: the carrier sends the receipt again on the next bind.
+      if (this.session !== session) return;
+      corkUntilNextTick(session);
+      session.send(pdu.response({ command_status: status }));
+    };
+    const receipt = isReceipt(pdu) ? parseReceipt(pdu) : undefined;
     if (!receipt) {
-      this.log.debug({ provider: this.config.name }, "non-final or unreadable receipt ignored");
+      answer(STATUS.ESME_ROK);
+      this.log.debug({ provider: this.config.name }, "mobile-originated, non-final or unreadable deliver_sm ignored");
       return;
     }
     metrics.smppReceipts.inc({ ...this.labels, status: receipt.status });
-    this.emit("receipt", receipt);
+    // Answered once the receipt is applied, as carriers expect of a receipt acknowledged: one lost to a crash before
+    // then is still the carrier's, and it sends it again (the receipt path takes a repeat in its stride).
+    let settled = false;
+    const listened = this.emit("receipt", receipt, (applied) => {
+      if (settled) return;
+      settled = true;
+      answer(applied ? STATUS.ESME_ROK : STATUS.ESME_RX_T_APPN);
+    });
+    if (!listened) answer(STATUS.ESME_ROK);
   }
 
   private pump(): void {
