@@ -1,4 +1,4 @@
-import { startPostpaidLane } from "../server/billing/prepaid-lane";
+import { startPostpaidLane } from "../server/billing/lanes";
 import { runWorker } from "../server/worker/run-worker";
 
 // be-postpaid-high: authentication and agent-flow traffic of postpaid clients, small batches.

@@ -1,4 +1,4 @@
-import { startPrepaidLane } from "../server/billing/prepaid-lane";
+import { startPrepaidLane } from "../server/billing/lanes";
 import { runWorker } from "../server/worker/run-worker";
 
 // be-prepaid-low: marketing and bulk traffic, large batches.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TOPICS } from "../kafka/topics";
 import { routeByBillingType } from "../validation/decide";
-import { LANES, laneName } from "./prepaid-lane";
+import { LANES, laneName } from "./lanes";
 
 describe("billing lanes", () => {
   it("consumes every topic the validator routes to", () => {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPrepaidLane } from "@/server/billing/prepaid-lane";
+import { startPrepaidLane } from "@/server/billing/lanes";
 import { TOPICS, type RoutedMessage } from "@/server/kafka/topics";
 import { createRedis } from "@/server/redis";
 import { createTestClient, createTestDeps, readTopic } from "./helpers";

@@ -13,7 +13,7 @@ import type { StartedWorker, WorkerDeps } from "@/server/worker/run-worker";
 import { startLauncher, startScheduler } from "@/server/campaigns/workers";
 import { startStatusWriter } from "@/server/messages/status-writer-worker";
 import { startValidator } from "@/server/validation/validator";
-import { startPostpaidLane, startPrepaidLane } from "@/server/billing/prepaid-lane";
+import { startPostpaidLane, startPrepaidLane } from "@/server/billing/lanes";
 import { startDeductionService } from "@/server/billing/deduction-worker";
 import { startRefunds } from "@/server/billing/refunds";
 import { startPostpaidManager } from "@/server/billing/postpaid-manager";

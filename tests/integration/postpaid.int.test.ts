@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPostpaidLane } from "@/server/billing/prepaid-lane";
+import { startPostpaidLane } from "@/server/billing/lanes";
 import { monthOf, monthPeriod } from "@/server/invoices/period";
 import { invoiceAccount } from "@/server/invoices/service";
 import { TOPICS, type BulkMessage, type RoutedMessage, type UsageCdrWire } from "@/server/kafka/topics";

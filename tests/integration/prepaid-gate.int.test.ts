@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPrepaidLane } from "@/server/billing/prepaid-lane";
+import { startPrepaidLane } from "@/server/billing/lanes";
 import { TOPICS, type BulkMessage, type RoutedMessage } from "@/server/kafka/topics";
 import type { StartedWorker } from "@/server/worker/run-worker";
 import { createTestClient, createTestDeps, readTopic, startStages, waitFor } from "./helpers";
