@@ -314,7 +314,14 @@ async function submitWave(
 ): Promise<void> {
   const submitOne = async (r: Routed): Promise<Decided> => {
     const m = r.message;
-    const sms = { id: m.messageId, from: m.sender, to: m.recipient, text: m.body, encoding: m.encoding };
+    const sms = {
+      id: m.messageId,
+      from: m.sender,
+      to: m.recipient,
+      text: m.body,
+      encoding: m.encoding,
+      urgent: lane === "high",
+    };
     return { message: m, outcome: await submitWithFailover(deps.providers, r.providerIds, sms, deps.retry) };
   };
   if (lane === "high") {

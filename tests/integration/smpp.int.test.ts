@@ -299,6 +299,34 @@ describe("SMPP client against the SMSC simulator", () => {
     for (const id of ids) expect((await sim.messageCount(id))?.received).toBe(1);
   });
 
+  it("sends an urgent message (high lane) ahead of the ordinary ones already queued on the bind", async () => {
+    const { sim } = await startSimulator(`it-${randomUUID()}`);
+    // 100 segments a second (after a first second's burst) through a window of 5: 400 queued ordinary messages take
+    // about 3 s.
+    const provider = startProvider(sim.port, { windowSize: 5, maxTps: 100 });
+    await provider.waitForBind(10_000);
+    let ordinaryDone = 0;
+    const ordinary = Array.from({ length: 400 }, () =>
+      provider.submit(sms(`bulk-${randomUUID()}`, "+447911123456")).then((r) => {
+        ordinaryDone++;
+        return r;
+      }),
+    );
+    await waitFor(
+      async () => ordinaryDone,
+      (n) => n >= 5,
+      { what: "the first ordinary messages to go out" },
+    );
+    const urgent = await provider.submit({ ...sms(`otp-${randomUUID()}`, "+447911123457"), urgent: true });
+    const doneBeforeUrgent = ordinaryDone;
+    expectOk(urgent);
+    // Queued behind them it would have come after all 400; ahead of them, about as soon as it was submitted.
+    expect(doneBeforeUrgent).toBeLessThan(200);
+    const results = await Promise.all(ordinary);
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(await sim.stats()).toMatchObject({ messages: 401, duplicates: 0 });
+  });
+
   it("rebinds after a simulator restart mid-stream and completes every message, none received twice", async () => {
     const namespace = `it-${randomUUID()}`;
     const first = await startSimulator(namespace);

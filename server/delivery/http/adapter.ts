@@ -12,6 +12,7 @@ import type {
 } from "../provider";
 import { outboundSmsSchema } from "../smpp/encode";
 import type { FailureKind } from "../smpp/errors";
+import { SendQueue } from "../send-queue";
 import { TokenBucket } from "../token-bucket";
 import { classifyHttpStatus, classifyNetworkError, parseRetryAfter } from "./errors";
 import { buildRequestBody, extractResponseId } from "./mapping";
@@ -22,6 +23,7 @@ export type HttpProviderRow = { id: string; name: string; maxTps: number; settin
 type Job = {
   id: string;
   body: string;
+  urgent: boolean;
   throttled: number;
   deadline: number;
   done: boolean;
@@ -48,7 +50,7 @@ export class HttpProvider
   readonly settings: HttpProviderSettings;
   private readonly maxTps: number;
   private readonly bucket: TokenBucket;
-  private readonly queue: Job[] = [];
+  private readonly queue = new SendQueue<Job>((job) => job.urgent);
   private readonly inFlight = new Set<AbortController>();
   private readonly headers: Headers;
   private readonly labels: { provider: string };
@@ -116,6 +118,7 @@ export class HttpProvider
       this.queue.push({
         id: parsed.data.id,
         body,
+        urgent: parsed.data.urgent ?? false,
         throttled: 0,
         deadline: Date.now() + this.settings.queueTimeoutMs,
         done: false,
@@ -130,7 +133,7 @@ export class HttpProvider
     this.stopping = true;
     clearTimeout(this.pumpTimer);
     clearInterval(this.sweepTimer);
-    for (const job of this.queue.splice(0)) this.finish(job, this.failure("transient", "STOPPED", false));
+    for (const job of this.queue.drain()) this.finish(job, this.failure("transient", "STOPPED", false));
     const deadline = Date.now() + drainMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     // An aborted request may have reached the provider: it resolves as TIMEOUT with mayHaveBeenSent.
@@ -262,10 +265,7 @@ export class HttpProvider
         expired = true;
       }
     }
-    if (expired) {
-      const live = this.queue.filter((j) => !j.done);
-      this.queue.splice(0, this.queue.length, ...live);
-    }
+    if (expired) this.queue.retain((j) => !j.done);
   }
 
   private failure(kind: FailureKind, reason: string, mayHaveBeenSent: boolean): SubmitResult {

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import smpp from "smpp";
 import { z } from "zod";
 import { metrics } from "@/server/observability/metrics";
+import { SendQueue } from "../send-queue";
 import { TokenBucket } from "../token-bucket";
 import { buildSubmitParts, outboundSmsSchema, type OutboundSms, type SubmitFields } from "./encode";
 import { classifySubmitStatus, type FailureKind } from "./errors";
@@ -80,7 +81,7 @@ type MessageJob = {
   resolve: (result: SubmitResult) => void;
 };
 
-type PartJob = { message: MessageJob; index: number; fields: SubmitFields; throttled: number };
+type PartJob = { message: MessageJob; index: number; fields: SubmitFields; throttled: number; urgent: boolean };
 
 type InFlight = { part: PartJob; timer: NodeJS.Timeout };
 
@@ -93,7 +94,7 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
   readonly config: SmppProviderConfig;
   private session: smpp.Session | undefined;
   private _state: BindState = "disconnected";
-  private readonly queue: PartJob[] = [];
+  private readonly queue = new SendQueue<PartJob>((part) => part.urgent);
   private readonly inFlight = new Map<number, InFlight>();
   private readonly bucket: TokenBucket;
   private reconnectAttempt = 0;
@@ -178,7 +179,8 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
         done: false,
         resolve,
       };
-      fields.forEach((f, index) => this.queue.push({ message, index, fields: f, throttled: 0 }));
+      const urgent = parsed.data.urgent ?? false;
+      fields.forEach((f, index) => this.queue.push({ message, index, fields: f, throttled: 0, urgent }));
       this.pump();
     });
   }
@@ -189,7 +191,7 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     clearTimeout(this.reconnectTimer);
     clearInterval(this.sweepTimer);
     clearTimeout(this.pumpTimer);
-    for (const part of this.queue.splice(0)) this.fail(part.message, "transient", "STOPPED", part.message.sentAny);
+    for (const part of this.queue.drain()) this.fail(part.message, "transient", "STOPPED", part.message.sentAny);
     const deadline = Date.now() + drainMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const session = this.session;
@@ -424,10 +426,7 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
         this.fail(part.message, "transient", "NOT_BOUND", part.message.sentAny);
       }
     }
-    if (this.queue.some((p) => p.message.done)) {
-      const live = this.queue.filter((p) => !p.message.done);
-      this.queue.splice(0, this.queue.length, ...live);
-    }
+    this.queue.retain((p) => !p.message.done);
   }
 
   private failure(

@@ -12,6 +12,8 @@ export const outboundSmsSchema = z.object({
   text: z.string(),
   /** As decided by the validator; worked out from the text when absent. */
   encoding: z.enum(["GSM7", "UCS2"]).optional(),
+  /** High lane (one-time codes): goes ahead of ordinary messages queued on the provider. */
+  urgent: z.boolean().optional(),
 });
 export type OutboundSms = z.infer<typeof outboundSmsSchema>;
 
