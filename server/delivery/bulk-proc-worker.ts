@@ -2,7 +2,7 @@ import { startBatchConsumer } from "../kafka/consumer";
 import { routedMessageV1, TOPICS } from "../kafka/topics";
 import { startPollLoop } from "../worker/poll-loop";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
-import { processSendBatch, type BulkProcDeps, type Lane } from "./bulk-proc";
+import { processSendBatch, releaseParked, type BulkProcDeps, type Lane } from "./bulk-proc";
 import { expireUnconfirmed, expireUnreceipted } from "./expiry-sweep";
 import { LanePriority } from "./lane-priority";
 import { ProviderPool } from "./providers/pool";
@@ -58,7 +58,8 @@ export async function startBulkProc({ env, log, db, redis, kafka, producer }: Wo
       const expired = await expireUnconfirmed(receiptDeps);
       await retryParkedReceipts(receiptDeps);
       const unreceipted = await expireUnreceipted(receiptDeps, env.DELIVERY_RECEIPT_WAIT_SECONDS);
-      return expired >= 1_000 || unreceipted >= 1_000;
+      const released = await releaseParked(deps);
+      return expired >= 1_000 || unreceipted >= 1_000 || released >= 1_000;
     },
   });
   const consumers = await Promise.all(

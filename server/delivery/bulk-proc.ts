@@ -3,10 +3,10 @@ import type { Logger } from "pino";
 import type { Db } from "../db";
 import type { VolleyProducer } from "../kafka/client";
 import type { ConsumedRecord, Rejected } from "../kafka/consumer";
-import { TransientError } from "../kafka/errors";
 import type { MessageStatusEvent, MessageStatusValue, RoutedMessage } from "../kafka/topics";
 import { pmKey, tallyKey } from "./keys";
 import type { LanePriority } from "./lane-priority";
+import { parkSends, releaseParkedSends, type ParkedSend } from "./parked";
 import { applyParkedReceipts } from "./receipts";
 import { chooseRule, type RoutingRuleRow } from "./routing";
 import { deliveryStatus, emitStatuses } from "./status-events";
@@ -25,9 +25,6 @@ import { VALIDITY_EXPIRED } from "./expiry-sweep";
 import { submitWithFailover, type ProviderGateway, type RetryPolicy, type SubmitOutcome } from "./submit-with-failover";
 
 export type Lane = "high" | "low";
-
-/** Thrown when some messages of a batch could not go to any provider: the batch comes back later (backpressure). */
-export class NoProviderAvailable extends TransientError {}
 
 export type BulkProcDeps = {
   db: Pick<Db, "pool">;
@@ -59,6 +56,8 @@ export async function processSendBatch(
   now = new Date(),
 ): Promise<Rejected<RoutedMessage>[]> {
   const messages = uniqueById(records.map((r) => r.value));
+  // Where a message goes back to if it has to be parked: the topic it came from.
+  const topic = records[0]?.topic ?? "";
   const ids = messages.map((m) => m.messageId);
   const existing = await readSubmissions(deps.db.pool, ids);
   const fresh = await insertPending(
@@ -103,7 +102,7 @@ export async function processSendBatch(
     );
   }
   const routed: Routed[] = [];
-  let waiting = 0;
+  const waiting: ParkedSend[] = [];
   candidates.forEach((m, i) => {
     const rule = rulesOf[i] ?? null;
     if (!rule) {
@@ -120,30 +119,53 @@ export async function processSendBatch(
     }
     const first = rule.providerIds.find((id) => deps.providers.isAvailable(id));
     if (first) routed.push({ message: m, providerIds: rule.providerIds, first });
-    else waiting++;
+    // Every provider on the route is down: parked rather than holding the partition for everyone behind it.
+    else waiting.push({ message: m, topic, reason: "NO_PROVIDER_AVAILABLE" });
   });
+  await parkSends(deps.db.pool, waiting);
 
   // Each wave is recorded as soon as its submits are answered (mapped receipts need not wait for the whole batch);
   // what was decided without a carrier is recorded last.
-  waiting += await submitInWaves(deps, lane, routed, (decided) => recordOutcomes(deps, decided, [], [], now));
-  waiting += await recordOutcomes(deps, [], outcomes, events, now);
-
-  if (waiting > 0) throw new NoProviderAvailable(`${waiting} messages wait for a provider (none available now)`);
+  const parked =
+    waiting.length +
+    (await submitInWaves(deps, lane, routed, (decided) => recordOutcomes(deps, topic, decided, [], [], now))) +
+    (await recordOutcomes(deps, topic, [], outcomes, events, now));
+  if (parked > 0) deps.log.info({ lane, parked }, "messages parked until a provider on their route is back");
   return [];
 }
 
 /**
- * Writes what happened to these messages (submission rows, segment ids, Redis correlation, status events) and applies
- * receipts that overtook their submit_sm_resp. Returns how many wait for a provider.
+ * The parked-message sweep: a parked message goes back to its send topic once its route has an available provider,
+ * or once there is nothing left to wait for (validity passed, no route, no provider on the route held here): the
+ * send path then ends it as it would have.
+ */
+export async function releaseParked(deps: BulkProcDeps, now = new Date()): Promise<number> {
+  const rules = await deps.rules.get();
+  return releaseParkedSends(
+    { pool: deps.db.pool, producer: deps.producer, topicPrefix: deps.topicPrefix },
+    (m, validUntil) => {
+      if (validUntil && validUntil <= now) return true;
+      const rule = chooseRule(rules, { clientId: m.clientId, recipient: m.recipient, category: m.category });
+      if (!rule || !rule.providerIds.some((id) => deps.providers.has(id))) return true;
+      return rule.providerIds.some((id) => deps.providers.isAvailable(id));
+    },
+  );
+}
+
+/**
+ * Writes what happened to these messages (submission rows, segment ids, Redis correlation, status events), parks
+ * those no provider could take (back to `topic` later) and applies receipts that overtook their submit_sm_resp.
+ * Returns how many were parked.
  */
 async function recordOutcomes(
   deps: BulkProcDeps,
+  topic: string,
   decided: Decided[],
   outcomes: SubmissionOutcome[],
   events: MessageStatusEvent[],
   now: Date,
 ): Promise<number> {
-  let waiting = 0;
+  const parked: ParkedSend[] = [];
   const mappings: PartMapping[] = [];
   const totals: { messageId: string; parts: number }[] = [];
   for (const { message: m, outcome: o } of decided) {
@@ -189,13 +211,14 @@ async function recordOutcomes(
           providerMessageId: null,
           error: o.reason,
         });
-        waiting++;
+        parked.push({ message: m, topic, reason: o.reason });
         break;
     }
   }
 
   // Postgres before Redis: a receipt matched through the Redis mapping must find its submission recorded.
   await writeOutcomes(deps.db.pool, outcomes);
+  await parkSends(deps.db.pool, parked);
   await insertProviderMessages(deps.db.pool, mappings);
   await writeCorrelation(deps, mappings, totals);
   await emitStatuses(deps.producer, deps.topicPrefix, events);
@@ -207,7 +230,7 @@ async function recordOutcomes(
     else byProvider.set(m.providerId, [m.providerMessageId]);
   }
   for (const [providerId, partIds] of byProvider) await applyParkedReceipts(receiptDeps(deps), providerId, partIds);
-  return waiting;
+  return parked.length;
 }
 
 type Routed = { message: RoutedMessage; providerIds: string[]; first: string };

@@ -284,6 +284,50 @@ describe("delivery through bulk-proc and the SMSC simulator", () => {
     );
   });
 
+  it("parks the messages of a route whose provider is down, keeps the partitions flowing, sends them once it is back", async () => {
+    const healthy = await startSimulator(`it-${randomUUID()}`);
+    const namespace = `it-${randomUUID()}`;
+    let away = await startSimulator(namespace);
+    const awayPort = away.sim.port;
+    const flowing = await createTestClient(deps.api, { balance: 10_000n });
+    const stranded = await createTestClient(deps.api, { balance: 10_000n });
+    await routeToSimulator(flowing.id, healthy.sim.port);
+    const awayProvider = await routeToSimulator(stranded.id, awayPort);
+    // The stranded client's only provider goes down (enabled, reconnecting).
+    await away.sim.stop();
+    simulators.splice(simulators.indexOf(away.sim), 1);
+    await waitFor(
+      () => deps.redis.hgetall(providerStatusKey(deps.env.KAFKA_TOPIC_PREFIX, awayProvider.id)),
+      (h) => h.state !== undefined && h.state !== "bound",
+      { what: "the provider to lose its bind", timeoutMs: 30_000 },
+    );
+
+    const strandedList = numbers(20, 5);
+    const s = await campaign(stranded.id, strandedList, "Waiting for the carrier");
+    const strandedIds = strandedList.map((_, i) => campaignMessageId(s.campaign.id, i + 1));
+    await waitFor(
+      () => deps.db.prisma.parkedSend.count({ where: { messageId: { in: strandedIds } } }),
+      (n) => n === strandedList.length,
+      { what: "the stranded messages parked", timeoutMs: 60_000 },
+    );
+    // Messages behind them on the same send partitions (keyed by message id, they share them) are not held up.
+    const flowingList = numbers(20, 6);
+    const f = await campaign(flowing.id, flowingList, "Not held up");
+    const flowed = await waitForCompletion(f.caller, f.campaign.id, flowingList.length);
+    expect(flowed.counts).toEqual({ DELIVERED: flowingList.length });
+    const waiting = await deps.db.prisma.submission.findMany({ where: { clientId: stranded.id } });
+    expect(waiting).toHaveLength(strandedList.length);
+    expect(waiting.every((w) => w.state === "PENDING" && w.providerMessageId === null)).toBe(true);
+
+    // The carrier is back: the sweep puts them back on the send topic and each is sent once.
+    away = await startSimulator(namespace, { port: awayPort });
+    const done = await waitForCompletion(s.caller, s.campaign.id, strandedList.length);
+    expect(done.counts).toEqual({ DELIVERED: strandedList.length });
+    expect(await deps.db.prisma.parkedSend.count({ where: { messageId: { in: strandedIds } } })).toBe(0);
+    expect((await away.store.stats([SYSTEM_ID])).messages).toBe(strandedList.length);
+    await expectNoneTwice(away.store, strandedIds);
+  });
+
   it("completes everything when the simulator throttles below the offered rate", async () => {
     const { sim, store } = await startSimulator(`it-${randomUUID()}`, { maxTps: 25 });
     const client = await createTestClient(deps.api, { balance: 10_000n });
