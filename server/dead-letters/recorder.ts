@@ -5,7 +5,11 @@ import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 
 // Copies every dead-lettered record into dead_letters so that operators can
 // list, inspect and replay them. Keyed by the record's own position on the
-// dead-letter topic, so a redelivered batch inserts nothing twice.
+// dead-letter topic, so a redelivered batch inserts nothing twice; and one
+// failed record is recorded once, however often it reached the dead-letter
+// topic (a produce retried after a lost ack, a stage that dead-lettered it
+// again after a crash before its commit): same group, source topic,
+// partition and offset.
 
 /** Records per insert statement. */
 const BATCH_SIZE = 1000;
@@ -79,14 +83,42 @@ export function toDeadLetterRow(record: RawRecord, now = new Date()): DeadLetter
   };
 }
 
-/** One multi-row insert; rows already recorded (a redelivered batch) are skipped. */
-export async function insertDeadLetters(db: Db, rows: DeadLetterRow[]): Promise<number> {
+const sourceKey = (r: DeadLetterRow) =>
+  r.sourceOffset === String(UNKNOWN_POSITION) || r.sourcePartition === UNKNOWN_POSITION
+    ? null
+    : `${r.consumerGroup}\u0000${r.sourceTopic}\u0000${r.sourcePartition}\u0000${r.sourceOffset}`;
+
+/** The first row of each failed record (by its source position, where it is known). */
+function firstOfEachSource(rows: DeadLetterRow[]): DeadLetterRow[] {
+  const seen = new Set<string>();
+  return rows.filter((r) => {
+    const key = sourceKey(r);
+    if (key === null) return true;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * One multi-row insert; rows already recorded (a redelivered batch, the same failed record dead-lettered twice) are
+ * skipped. A dead-letter partition has one recorder at a time, and a record's copies share its key and so its
+ * partition: the NOT EXISTS cannot race with itself.
+ */
+export async function insertDeadLetters(db: Db, all: DeadLetterRow[]): Promise<number> {
+  const rows = firstOfEachSource(all);
   if (rows.length === 0) return 0;
   const result = await db.pool.query(
     `INSERT INTO dead_letters (dlq_topic, dlq_partition, dlq_offset, source_topic, source_partition, source_offset,
                                consumer_group, error, key, value, headers, failed_at)
      SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::int[], $6::bigint[],
                           $7::text[], $8::text[], $9::bytea[], $10::bytea[], $11::jsonb[], $12::timestamptz[])
+                   AS t(dlq_topic, dlq_partition, dlq_offset, source_topic, source_partition, source_offset,
+                        consumer_group, error, key, value, headers, failed_at)
+     WHERE t.source_offset < 0 OR t.source_partition < 0 OR NOT EXISTS (
+       SELECT 1 FROM dead_letters d
+       WHERE d.source_topic = t.source_topic AND d.source_partition = t.source_partition
+         AND d.source_offset = t.source_offset AND d.consumer_group = t.consumer_group)
      ON CONFLICT (dlq_topic, dlq_partition, dlq_offset) DO NOTHING`,
     [
       rows.map((r) => r.dlqTopic),

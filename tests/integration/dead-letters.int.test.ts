@@ -254,4 +254,37 @@ describe("dead letters", () => {
     });
     expect(await storedRows(key)).toMatchObject([{ id: row!.id, replay_count: 0, replayed_at: null }]);
   });
+
+  it("records a failed record once however often it reached the dead-letter topic", async () => {
+    const key = `dl-twice-${randomUUID()}`;
+    const failed = (offset: string) => ({
+      key,
+      value: "not json at all",
+      headers: {
+        "volley-dlq-error": "invalid JSON",
+        "volley-dlq-topic": bulkTopic(),
+        "volley-dlq-partition": "0",
+        "volley-dlq-offset": offset,
+        "volley-dlq-group": `${prefix()}validator`,
+        "volley-dlq-at": new Date().toISOString(),
+      },
+    });
+    // The same failure three times (in one produce and in a later one: a retried produce, a stage that failed it
+    // again after a crash), and another record of the same partition once.
+    await deps.producer.send(bulkDlq(), [failed("900001"), failed("900001")]);
+    await deps.producer.send(bulkDlq(), [failed("900001"), failed("900002")]);
+    // Copies without a source position cannot be told apart from distinct failures: each is kept.
+    await deps.producer.send(bulkDlq(), [
+      { key, value: "no headers" },
+      { key, value: "no headers" },
+    ]);
+    await settle();
+    const rows = await storedRows(key);
+    expect(rows.map((r) => r.value).sort()).toEqual(["no headers", "no headers", "not json at all", "not json at all"]);
+    const { rows: positions } = await deps.db.pool.query<{ source_offset: string }>(
+      "SELECT source_offset::text FROM dead_letters WHERE dlq_topic = $1 AND key = $2 ORDER BY source_offset",
+      [bulkDlq(), Buffer.from(key)],
+    );
+    expect(positions.map((p) => p.source_offset)).toEqual(["-1", "-1", "900001", "900002"]);
+  });
 });
