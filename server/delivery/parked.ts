@@ -1,6 +1,7 @@
 import type { Pool } from "pg";
 import type { VolleyProducer } from "../kafka/client";
 import type { RoutedMessage } from "../kafka/topics";
+import { metrics } from "../observability/metrics";
 
 // Messages that no provider can take right now (every provider on their route enabled but down, throttling without
 // end) are parked in Postgres instead of holding their send partition: everyone else's messages behind them keep
@@ -26,6 +27,7 @@ export async function parkSends(pool: Pool, parked: ParkedSend[]): Promise<void>
       parked.map((p) => p.reason),
     ],
   );
+  for (const p of parked) metrics.sendsParked.inc({ reason: p.reason });
 }
 
 /**
@@ -75,6 +77,7 @@ export async function releaseParkedSends(
       await client.query("UPDATE parked_sends SET parked_at = now() WHERE message_id = ANY($1::text[])", [still]);
     }
     await client.query("COMMIT");
+    metrics.sendsUnparked.inc(release.length);
     return release.length;
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined);

@@ -99,6 +99,17 @@ export const metrics = {
     labelNames: ["provider"],
     registers: [registry],
   }),
+  sendsParked: new Counter({
+    name: "volley_delivery_parked_total",
+    help: "Messages parked because no provider on their route could take them (all down, throttling without end)",
+    labelNames: ["reason"],
+    registers: [registry],
+  }),
+  sendsUnparked: new Counter({
+    name: "volley_delivery_unparked_total",
+    help: "Parked messages put back on their send topic",
+    registers: [registry],
+  }),
   smppReceipts: new Counter({
     name: "volley_smpp_receipts_total",
     help: "Delivery receipts received, by final status",

@@ -117,6 +117,7 @@ async function routeToCarrier(clientId: string, url: string) {
     fieldMapping: { to: "destination", from: "source", text: "text", id: "reference" },
     staticFields: { channel: "sms" },
     responseIdPath: "messages.0.messageId",
+    responseErrorPath: "error.code",
     timeoutMs: 10_000,
     receiptToken: RECEIPT_TOKEN,
     receiptListPath: "results",
@@ -205,7 +206,7 @@ describe("delivery through bulk-proc and the HTTP provider", () => {
       state: "FAILED",
       providerId: provider.id,
       providerMessageId: null,
-      lastError: "REJECTED HTTP_400",
+      lastError: "REJECTED HTTP_400:INVALID_DESTINATION",
       attempts: 1,
     });
     expect(carrier.accepted.has(idOf(refused))).toBe(false);
@@ -238,7 +239,7 @@ describe("delivery through bulk-proc and the HTTP provider", () => {
       new Map<string, unknown[]>([
         ...delivered.map((n): [string, unknown[]] => [n, [idOf(n), "DELIVERED", null, carrier!.accepted.get(idOf(n))]]),
         [undeliverable, [idOf(undeliverable), "UNDELIVERABLE", "ERR_27", carrier.accepted.get(idOf(undeliverable))]],
-        [refused, [idOf(refused), "REJECTED", "HTTP_400", null]],
+        [refused, [idOf(refused), "REJECTED", "HTTP_400:INVALID_DESTINATION", null]],
       ]),
     );
 
@@ -263,7 +264,7 @@ describe("delivery through bulk-proc and the HTTP provider", () => {
       new Map<string, Set<string>>([
         ...delivered.map((n): [string, Set<string>] => [idOf(n), new Set(["DELIVERED"])]),
         [idOf(undeliverable), new Set(["UNDELIVERABLE ERR_27"])],
-        [idOf(refused), new Set(["REJECTED HTTP_400"])],
+        [idOf(refused), new Set(["REJECTED HTTP_400:INVALID_DESTINATION"])],
       ]),
     );
 

@@ -15,7 +15,7 @@ import type { FailureKind } from "../smpp/errors";
 import { SendQueue } from "../send-queue";
 import { TokenBucket } from "../token-bucket";
 import { classifyHttpStatus, classifyNetworkError, parseRetryAfter } from "./errors";
-import { buildRequestBody, extractResponseId } from "./mapping";
+import { buildRequestBody, extractResponseError, extractResponseId } from "./mapping";
 import { httpProviderSettingsSchema, type HttpProviderSettings } from "./schemas";
 
 export type HttpProviderRow = { id: string; name: string; maxTps: number; settings: unknown };
@@ -237,7 +237,8 @@ export class HttpProvider
     }
     const c = classifyHttpStatus(attempt.status);
     if (c.outcome === "failed") {
-      this.fail(job, c.kind, c.reason, c.mayHaveBeenSent);
+      const code = extractResponseError(this.settings.responseErrorPath, attempt.bodyText);
+      this.fail(job, c.kind, code ? `${c.reason}:${code}` : c.reason, c.mayHaveBeenSent);
       return;
     }
     metrics.httpProviderRequests.inc({ ...this.labels, outcome: "throttled" });

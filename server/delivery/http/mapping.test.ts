@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   buildRequestBody,
+  extractResponseError,
   extractResponseId,
   getPath,
   mapReceiptStatus,
@@ -85,6 +86,20 @@ describe("buildRequestBody", () => {
   it("sends the whole text in one body however long it is", () => {
     const long = "x".repeat(500);
     expect(buildRequestBody(settings(), { ...sms, text: long }).text).toBe(long);
+  });
+});
+
+describe("extractResponseError", () => {
+  it("reads the carrier's error code where the settings say, made safe for a reason", () => {
+    expect(extractResponseError("error.code", '{"error":{"code":"INVALID_DESTINATION"}}')).toBe("INVALID_DESTINATION");
+    expect(extractResponseError("errors.0.code", '{"errors":[{"code":21211}]}')).toBe("21211");
+    expect(extractResponseError("error", '{"error":"bad number: +44 (0)"}')).toBe("bad_number_44_0_");
+  });
+
+  it("is null without a path, a JSON body or a code there", () => {
+    expect(extractResponseError(undefined, '{"error":"X"}')).toBeNull();
+    expect(extractResponseError("error", "Bad Request")).toBeNull();
+    expect(extractResponseError("error.code", '{"error":"X"}')).toBeNull();
   });
 });
 

@@ -76,6 +76,22 @@ export function extractResponseId(responseIdPath: string, bodyText: string): str
   return idString(getPath(parsed, responseIdPath));
 }
 
+/**
+ * The provider's error code in a refusal's body, made safe for a status reason (letters, digits, `_.-`, 64 at
+ * most), or null when there is none.
+ */
+export function extractResponseError(responseErrorPath: string | undefined, bodyText: string): string | null {
+  if (!responseErrorPath) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bodyText);
+  } catch {
+    return null;
+  }
+  const code = idString(getPath(parsed, responseErrorPath));
+  return code === null ? null : code.replace(/[^A-Za-z0-9_.-]+/g, "_").slice(0, 64);
+}
+
 /** Carrier status words every provider is likely to use; the provider's own map is looked up first. */
 const BUILT_IN_STATUS: Readonly<Record<string, ReceiptStatus | null>> = {
   DELIVRD: "DELIVERED",

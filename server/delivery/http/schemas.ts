@@ -46,6 +46,11 @@ export const httpProviderSettingsSchema = z.object({
   staticFields: z.record(z.string(), z.unknown()).default({}),
   /** Where the provider's message id is in a 2xx response's JSON. */
   responseIdPath: dottedPath.default("id"),
+  /**
+   * Where the provider's own error code is in a refusal's (non-2xx) JSON: kept with the HTTP status in the reason
+   * (`HTTP_400:INVALID_DESTINATION`), so operators and clients see why the carrier refused.
+   */
+  responseErrorPath: dottedPath.optional(),
   /** 429 answers retried per message before it fails transiently (like ESME_RTHROTTLED). */
   throttleRetryLimit: z.number().int().min(0).max(100).default(10),
   throttleBackoffBaseMs: z.number().int().min(1).default(100),
