@@ -434,4 +434,35 @@ describe("providers administration", () => {
     await expect(anonymous.providers.list()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     await expect(anonymous.providers.rules.list()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
   });
+
+  it("counts the messages parked for want of a provider, by reason, for this deployment's topics only", async () => {
+    const viewer = await callerAs(deps.api, "VIEWER");
+    const before = await viewer.providers.parked();
+    const tag = randomUUID().slice(0, 8);
+    const topic = `${deps.env.KAFKA_TOPIC_PREFIX}send-low`;
+    const park = (id: string, reason: string, parkTopic = topic) =>
+      deps.db.prisma.parkedSend.create({
+        data: { messageId: `parked-${tag}-${id}`, topic: parkTopic, payload: {}, reason },
+      });
+    await park("1", `DOWN_${tag}`);
+    await park("2", `DOWN_${tag}`);
+    await park("3", `THROTTLED_${tag}`);
+    await park("4", `ELSEWHERE_${tag}`, `other-deployment-${tag}-send-low`);
+    try {
+      const after = await viewer.providers.parked();
+      expect(after.total).toBe(before.total + 3);
+      expect(after.byReason).toEqual(
+        expect.arrayContaining([
+          { reason: `DOWN_${tag}`, count: 2 },
+          { reason: `THROTTLED_${tag}`, count: 1 },
+        ]),
+      );
+      expect(after.byReason.some((r) => r.reason === `ELSEWHERE_${tag}`)).toBe(false);
+      expect(after.oldestParkedAt).not.toBeNull();
+    } finally {
+      await deps.db.prisma.parkedSend.deleteMany({ where: { messageId: { startsWith: `parked-${tag}-` } } });
+    }
+    expect((await viewer.providers.parked()).total).toBe(before.total);
+    await expect((await callerAs(deps.api, null)).providers.parked()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
 });

@@ -1,5 +1,6 @@
 import { requireSession } from "../../_components/session";
 import { HydrateClient, prefetch, trpc } from "../../_trpc/server";
+import { ParkedNotice } from "./parked-notice";
 import { ProviderList } from "./provider-list";
 import { RoutingRules } from "./routing-rules";
 
@@ -8,6 +9,7 @@ export default async function ProvidersPage() {
   await Promise.all([
     prefetch(trpc.providers.list.queryOptions()),
     prefetch(trpc.providers.rules.list.queryOptions()),
+    prefetch(trpc.providers.parked.queryOptions()),
     prefetch(trpc.clients.list.queryOptions()),
   ]);
   const canEdit = session.role === "ADMIN";
@@ -17,6 +19,7 @@ export default async function ProvidersPage() {
       <p className="mt-1 text-sm text-slate-500">
         Carrier connections and where traffic goes. Live figures come from the delivery workers every second.
       </p>
+      <ParkedNotice />
       <ProviderList canEdit={canEdit} />
       <RoutingRules canEdit={canEdit} />
     </HydrateClient>

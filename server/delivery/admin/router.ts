@@ -17,6 +17,7 @@ import {
   getProvider,
   listProviders,
   listRules,
+  parkedSummary,
   reorderRules,
   setProviderEnabled,
   updateProvider,
@@ -55,5 +56,6 @@ export const providersRouter = createTRPCRouter({
   setEnabled: adminProcedure
     .input(setProviderEnabledInput)
     .mutation(({ ctx, input }) => setProviderEnabled(deps(ctx), ctx.session.operatorId, input.id, input.enabled)),
+  parked: protectedProcedure.query(({ ctx }) => parkedSummary(deps(ctx))),
   rules: rulesRouter,
 });

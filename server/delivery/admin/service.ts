@@ -250,3 +250,25 @@ export async function reorderRules(db: Db, operatorId: string, ids: string[]) {
     await recordAudit(tx, { operatorId, action: "routing-rule.reorder", target: "routing-rules", details: { ids } });
   });
 }
+
+export type ParkedSummary = {
+  total: number;
+  /** ISO time. */
+  oldestParkedAt: string | null;
+  byReason: { reason: string; count: number }[];
+};
+
+/** Messages parked for want of a provider (see server/delivery/parked.ts), for the providers page. */
+export async function parkedSummary(deps: Pick<Deps, "db" | "namespace">): Promise<ParkedSummary> {
+  const { rows } = await deps.db.pool.query<{ reason: string; count: number; oldest: Date }>(
+    `SELECT reason, count(*)::int AS count, min(parked_at) AS oldest FROM parked_sends
+     WHERE starts_with(topic, $1) GROUP BY reason ORDER BY count(*) DESC, reason`,
+    [deps.namespace],
+  );
+  const oldest = rows.map((r) => r.oldest.getTime());
+  return {
+    total: rows.reduce((n, r) => n + r.count, 0),
+    oldestParkedAt: oldest.length > 0 ? new Date(Math.min(...oldest)).toISOString() : null,
+    byReason: rows.map((r) => ({ reason: r.reason, count: r.count })),
+  };
+}
