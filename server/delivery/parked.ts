@@ -57,7 +57,12 @@ export async function releaseParkedSends(
        FOR UPDATE OF p SKIP LOCKED`,
       [deps.topicPrefix, PARK_RETRY_MS, limit],
     );
-    const release = rows.filter((r) => ready(r.payload, r.valid_until));
+    const release: typeof rows = [];
+    const still: string[] = [];
+    for (const r of rows) {
+      if (ready(r.payload, r.valid_until)) release.push(r);
+      else still.push(r.message_id);
+    }
     const byTopic = new Map<string, { key: string; value: string }[]>();
     for (const r of release) {
       const records = byTopic.get(r.topic) ?? [];
@@ -72,7 +77,6 @@ export async function releaseParkedSends(
     }
     // The ones still waiting go to the back of the line: a long outage on one route must not keep the sweep from
     // ever reaching another route's parked messages.
-    const still = rows.filter((r) => !release.includes(r)).map((r) => r.message_id);
     if (still.length > 0) {
       await client.query("UPDATE parked_sends SET parked_at = now() WHERE message_id = ANY($1::text[])", [still]);
     }
