@@ -22,10 +22,36 @@ result.addFields = function (fields) {
 const connectionString = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/volley";
 process.env.DATABASE_URL = connectionString;
 
+// The adapter runs a migration by splitting it on every ";" (dollar-quoted
+// function bodies included) and sending the pieces one by one outside any
+// transaction. Sent whole instead, as one simple query, a migration is parsed
+// by Postgres itself and runs in one implicit transaction: all or nothing.
+type ScriptRunner = {
+  executeScript(script: string): Promise<void>;
+  underlyingDriver(): { query(sql: string): Promise<unknown> };
+  onError(err: unknown): never;
+};
+function adapterFactory() {
+  const factory = new PrismaPg({ connectionString });
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    const runner = adapter as unknown as ScriptRunner;
+    runner.executeScript = async (script) => {
+      await runner
+        .underlyingDriver()
+        .query(script)
+        .catch((err: unknown) => runner.onError(err));
+    };
+    return adapter;
+  };
+  return factory;
+}
+
 export default defineConfig({
   experimental: { adapter: true },
   engine: "js",
   schema: path.join("prisma", "schema.prisma"),
   migrations: { path: path.join("prisma", "migrations"), seed: "tsx prisma/seed.ts" },
-  adapter: async () => new PrismaPg({ connectionString }),
+  adapter: async () => adapterFactory(),
 });

@@ -98,7 +98,7 @@ export async function seedDemoData(
   for (const c of DEMO_CLIENTS) {
     const existing = await prisma.client.findUnique({ where: { name: c.name } });
     if (existing) continue;
-    await prisma.client.create({
+    const client = await prisma.client.create({
       data: {
         name: c.name,
         billingType: c.billingType,
@@ -106,31 +106,23 @@ export async function seedDemoData(
         defaultCountry: c.defaultCountry,
         creditLimit: c.creditLimit ?? 0n,
         ratePlanId: plan.id,
-        accounts: {
-          create: [
-            {
-              balance: c.balance,
-              lowBalanceThreshold: 10_000n,
-              // The opening balance is a ledger entry too: ledger sum = balance.
-              ledgerEntries:
-                c.balance > 0n
-                  ? {
-                      create: [
-                        {
-                          type: "TOPUP",
-                          amount: c.balance,
-                          reference: `seed:${c.name}`,
-                          reason: "Demo opening balance",
-                        },
-                      ],
-                    }
-                  : undefined,
-            },
-          ],
-        },
+        accounts: { create: [{ balance: c.balance, lowBalanceThreshold: 10_000n }] },
         senderIds: { create: c.senderIds.map((value) => ({ value })) },
       },
+      include: { accounts: true },
     });
+    // The opening balance is a ledger entry too: ledger sum = balance.
+    if (c.balance > 0n) {
+      await prisma.ledgerEntry.create({
+        data: {
+          accountId: client.accounts[0]!.id,
+          type: "TOPUP",
+          amount: c.balance,
+          reference: `seed:${c.name}`,
+          reason: "Demo opening balance",
+        },
+      });
+    }
   }
   await seedDemoInvoice(prisma);
   await seedDemoDelivery(prisma, smsc);

@@ -184,6 +184,35 @@ describe("prepaid-manager in process", () => {
   });
 });
 
+describe("ledger rows and their accounts", () => {
+  // The ledger has no row-level foreign key (too costly per charge); triggers keep the same rule.
+  it("refuses a ledger row for an unknown account, and keeps an account that has ledger rows", async () => {
+    const [account] = await createAccounts(1, () => 100n);
+    const insert = (accountId: string, reference: string) =>
+      deps.db.pool.query(
+        `INSERT INTO ledger_entries (account_id, type, amount, reference)
+         VALUES ($1, 'TOPUP', 1, $2), ($3, 'TOPUP', 1, $4)`,
+        [account!.id, `${reference}-ok`, accountId, reference],
+      );
+    await expect(insert(`missing-${account!.id}`, `ref-missing-${account!.id}`)).rejects.toMatchObject({
+      code: "23503",
+      message: `ledger entry for unknown account missing-${account!.id}`,
+    });
+    // The whole statement failed: not even the row of the existing account is there.
+    expect(await deps.db.prisma.ledgerEntry.count({ where: { accountId: account!.id } })).toBe(0);
+    await insert(account!.id, `ref-known-${account!.id}`);
+    expect(await deps.db.prisma.ledgerEntry.count({ where: { accountId: account!.id } })).toBe(2);
+
+    await expect(deps.db.pool.query("DELETE FROM accounts WHERE id = $1", [account!.id])).rejects.toMatchObject({
+      code: "23503",
+    });
+    await expect(
+      deps.db.pool.query("UPDATE accounts SET id = $2 WHERE id = $1", [account!.id, `renamed-${account!.id}`]),
+    ).rejects.toMatchObject({ code: "23503" });
+    expect(await deps.db.prisma.account.count({ where: { id: account!.id } })).toBe(1);
+  });
+});
+
 describe("prepaid-manager process killed mid-run", () => {
   it("after SIGKILL and a restart, charges every CDR exactly once", { timeout: 180_000 }, async () => {
     // Its own topics and group (under this run's prefix, so they are removed at the end).
