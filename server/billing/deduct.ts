@@ -88,13 +88,21 @@ export function totalsByAccount(cdrs: UsageCdr[]): Map<string, { amount: bigint;
   return totals;
 }
 
-type DebitRow = { id: string; balance: string; debited: string; cdrs: number };
+/** alert_changes: the debit moved the account across its low-balance threshold (or its mark is stale). */
+type DebitRow = { id: string; balance: string; debited: string; cdrs: number; alert_changes: boolean };
 
+const DEBITED_COLUMNS = `a.id, a.balance::text AS balance,
+  (a.low_balance_threshold > 0 AND a.balance <= a.low_balance_threshold) <> (a.low_balance_alerted_at IS NOT NULL)
+    AS alert_changes`;
+
+// The accounts are locked by this update, in id order where the plan allows;
+// two batches that still meet in another order (the low and the high lane
+// debiting one account) deadlock, and the one Postgres aborts is retried.
 const DEBIT_SQL = `
 UPDATE accounts a SET balance = a.balance - d.total, updated_at = now()
-FROM unnest($1::text[], $2::bigint[], $3::int[]) AS d(id, total, n)
+FROM (SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[]) AS u(id, total, n) ORDER BY id) AS d
 WHERE a.id = d.id
-RETURNING a.id, a.balance::text AS balance, d.total::text AS debited, d.n AS cdrs`;
+RETURNING ${DEBITED_COLUMNS}, d.total::text AS debited, d.n AS cdrs`;
 
 // A batch that replays CDRs already in the ledger: the insert skips them
 // (ON CONFLICT) and each account is debited by the sum of the rows this
@@ -113,7 +121,7 @@ WITH inserted AS (
 UPDATE accounts a SET balance = a.balance + d.total, updated_at = now()
 FROM d
 WHERE a.id = d.account_id
-RETURNING a.id, a.balance::text AS balance, (-d.total)::text AS debited, d.n AS cdrs`;
+RETURNING ${DEBITED_COLUMNS}, (-d.total)::text AS debited, d.n AS cdrs`;
 const UNIQUE_VIOLATION = "23505";
 
 /**
@@ -145,50 +153,63 @@ async function insertAndDebit(client: pg.PoolClient, charged: UsageCdr[]): Promi
   return rows;
 }
 
+// An account's currency never changes: each process looks it up once.
+const currencies = new Map<string, string>();
+const MAX_CACHED_CURRENCIES = 500_000;
+
+async function currenciesOf(client: pg.PoolClient, accountIds: string[]): Promise<Map<string, string>> {
+  const missing = accountIds.filter((id) => !currencies.has(id));
+  if (missing.length === 0) return currencies;
+  const { rows } = await client.query<{ id: string; currency: string }>(
+    "SELECT id, currency FROM accounts WHERE id = ANY($1::text[])",
+    [missing],
+  );
+  if (currencies.size + rows.length > MAX_CACHED_CURRENCIES) currencies.clear();
+  for (const r of rows) currencies.set(r.id, r.currency);
+  return currencies;
+}
+
 /**
- * Debits a batch of CDRs in one transaction (see the top of this file). The
- * batch's accounts are locked first, in id order, so batches that share
- * accounts (the low and the high lane, or a partition during a rebalance)
- * wait for each other instead of deadlocking.
+ * Debits a batch of CDRs in one transaction (see the top of this file).
+ * Each account is touched once: its debit (which locks it) returns its new
+ * balance and whether it crossed its low-balance threshold, and only those
+ * that crossed go through the alert statement.
  */
 export async function deductBatch(db: Pick<Db, "pool">, cdrs: UsageCdr[]): Promise<DeductResult> {
   const result: DeductResult = { applied: [], accounts: [], refused: [] };
   if (cdrs.length === 0) return result;
-  const accountIds = [...new Set(cdrs.map((c) => c.accountId))].sort();
+  const accountIds = [...new Set(cdrs.map((c) => c.accountId))];
   const client = await db.pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query("BEGIN");
-    const { rows: locked } = await client.query<{ id: string; currency: string; balance: string }>(
-      `SELECT id, currency, balance::text AS balance FROM accounts
-       WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
-      [accountIds],
-    );
-    const known = new Map(locked.map((a) => [a.id, a]));
+    const known = await currenciesOf(client, accountIds);
     const charged: UsageCdr[] = [];
     for (const cdr of uniqueCdrs(cdrs)) {
-      const account = known.get(cdr.accountId);
-      if (!account) result.refused.push({ cdr, reason: `unknown account ${cdr.accountId}` });
-      else if (account.currency !== cdr.currency)
-        result.refused.push({
-          cdr,
-          reason: `account ${cdr.accountId} bills in ${account.currency}, not ${cdr.currency}`,
-        });
+      const currency = known.get(cdr.accountId);
+      if (!currency) result.refused.push({ cdr, reason: `unknown account ${cdr.accountId}` });
+      else if (currency !== cdr.currency)
+        result.refused.push({ cdr, reason: `account ${cdr.accountId} bills in ${currency}, not ${cdr.currency}` });
       else charged.push(cdr);
     }
-    const balances = new Map(locked.map((a) => [a.id, BigInt(a.balance)]));
-    if (charged.length > 0) {
-      const rows = await insertAndDebit(client, charged);
-      for (const r of rows) {
-        balances.set(r.id, BigInt(r.balance));
-        result.applied.push({ accountId: r.id, amount: BigInt(r.debited), cdrs: r.cdrs });
-      }
-      // Accounts that fell to their low-balance threshold alert with this debit, in its transaction.
-      await syncLowBalanceAlerts(
-        client,
-        rows.map((r) => r.id),
+    if (charged.length === 0) return result;
+    await client.query("BEGIN");
+    const rows = await insertAndDebit(client, charged);
+    const balances = new Map(rows.map((r) => [r.id, BigInt(r.balance)]));
+    for (const r of rows) result.applied.push({ accountId: r.id, amount: BigInt(r.debited), cdrs: r.cdrs });
+    // Accounts whose every CDR was a replay were not debited; their settled balance is refreshed all the same.
+    const untouched = [...new Set(charged.map((c) => c.accountId))].filter((id) => !balances.has(id));
+    if (untouched.length > 0) {
+      const { rows: current } = await client.query<{ id: string; balance: string }>(
+        "SELECT id, balance::text AS balance FROM accounts WHERE id = ANY($1::text[])",
+        [untouched],
       );
+      for (const a of current) balances.set(a.id, BigInt(a.balance));
     }
+    // Accounts that fell to their low-balance threshold alert with this debit, in its transaction.
+    await syncLowBalanceAlerts(
+      client,
+      rows.filter((r) => r.alert_changes).map((r) => r.id),
+    );
     await client.query("COMMIT");
     result.accounts = [...balances].map(([accountId, balance]) => ({ accountId, balance }));
     return result;
