@@ -159,18 +159,18 @@ export async function reserve(
   return results.map((r) => r === 1);
 }
 
-/** Called by the deduction service once CDRs are in Postgres: the reservations are settled. */
-export async function settleReservations(
-  redis: Redis,
-  settled: { accountId: string; messageId: string }[],
-): Promise<void> {
+/**
+ * Called by the deduction services once CDRs are in Postgres: their reservations (held under the message id, which
+ * is the CDR id) are settled.
+ */
+export async function settleReservations(redis: Redis, settled: { accountId: string; cdrId: string }[]): Promise<void> {
   if (settled.length === 0) return;
   // One HDEL per account, not per message: a deduction batch settles thousands.
   const byAccount = new Map<string, string[]>();
   for (const s of settled) {
     const ids = byAccount.get(s.accountId);
-    if (ids) ids.push(s.messageId);
-    else byAccount.set(s.accountId, [s.messageId]);
+    if (ids) ids.push(s.cdrId);
+    else byAccount.set(s.accountId, [s.cdrId]);
   }
   const pipeline = redis.pipeline();
   for (const [accountId, messageIds] of byAccount) pipeline.hdel(pendingKey(accountId), ...messageIds);

@@ -80,10 +80,7 @@ export async function applyCdrs(
   // Now in the ledger (this time or before): the gate's reservations are settled,
   // leaving its available balance as it was (balance and pending both moved).
   const refusedIds = new Set(result.refused.map((r) => r.cdr.cdrId));
-  await settleReservations(
-    deps.redis,
-    cdrs.filter((c) => !refusedIds.has(c.cdrId)).map((c) => ({ accountId: c.accountId, messageId: c.cdrId })),
-  );
+  await settleReservations(deps.redis, refusedIds.size > 0 ? cdrs.filter((c) => !refusedIds.has(c.cdrId)) : cdrs);
   if (result.refused.length > 0) {
     const reasons = new Map(result.refused.map((r) => [r.cdr.cdrId, r.reason]));
     for (const record of records) {
@@ -105,7 +102,8 @@ export async function refreshSettled(redis: Redis, accounts: DeductResult["accou
 }
 
 function countApplied(result: DeductResult, cdrs: UsageCdr[]): void {
-  const currencyOf = new Map(cdrs.map((c) => [c.accountId, c.currency]));
+  const currencyOf = new Map<string, string>();
+  for (const c of cdrs) if (!currencyOf.has(c.accountId)) currencyOf.set(c.accountId, c.currency);
   const byCurrency = new Map<string, bigint>();
   let applied = 0;
   for (const a of result.applied) {

@@ -57,10 +57,7 @@ export async function applyUsageCdrs(
   }
   const result = await applyUsageBatch(deps.db, cdrs);
   const refusedIds = new Set(result.refused.map((r) => r.cdr.cdrId));
-  await settleReservations(
-    deps.redis,
-    cdrs.filter((c) => !refusedIds.has(c.cdrId)).map((c) => ({ accountId: c.accountId, messageId: c.cdrId })),
-  );
+  await settleReservations(deps.redis, refusedIds.size > 0 ? cdrs.filter((c) => !refusedIds.has(c.cdrId)) : cdrs);
   if (result.refused.length > 0) {
     const reasons = new Map(result.refused.map((r) => [r.cdr.cdrId, r.reason]));
     for (const record of records) {
