@@ -28,6 +28,7 @@ import { createUploadFromStream } from "../../server/uploads/service";
 //
 //   npm run bench:e2e -- --recipients 200000
 //   options: --partitions 6 --receipt-delay-ms 50 --window 200 --keep
+//            --profile <dir> (a V8 CPU profile of every worker, written when it stops; open in Chrome DevTools)
 
 const args = z
   .object({
@@ -37,6 +38,7 @@ const args = z
     // submit_sm outstanding per bind (the provider row's windowSize).
     window: z.coerce.number().int().min(1).max(1000).default(200),
     keep: z.boolean().default(false),
+    profile: z.string().optional(),
   })
   .parse(parseArgv(process.argv.slice(2)));
 
@@ -135,7 +137,9 @@ async function freePort(preferred: number, taken: Set<number>): Promise<number> 
 const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
 
 function startProcess(name: Stage, healthPort: number, extraEnv: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ["--import", "tsx", `workers/${name}.ts`], {
+  // One folder per stage: tsx's loader thread writes a profile of its own beside the main thread's.
+  const profile = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}/${name}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", `workers/${name}.ts`], {
     env: {
       ...process.env,
       // The heap cap every worker runs with (scripts/run-all.ts, docker-compose.yml).
