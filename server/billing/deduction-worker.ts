@@ -5,8 +5,8 @@ import { TOPICS, usageCdrV1, type UsageCdr } from "../kafka/topics";
 import { metrics } from "../observability/metrics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { startPollLoop } from "../worker/poll-loop";
-import { settleReservations } from "./balance-gate";
 import { publishBillingEvents, PUBLISH_BATCH } from "./billing-events";
+import { applyCdrBatch } from "./cdr-batch";
 import { deductBatch, type DeductResult } from "./deduct";
 
 /** Redis copy of an account's Postgres balance, refreshed after every debit. */
@@ -58,36 +58,20 @@ export async function startDeductionService({
 }
 
 /**
- * Debits one batch of CDRs, then refreshes the settled snapshots in Redis.
- * Returns the records that can never be charged (negative amount, unknown
- * account, wrong currency) for the dead-letter topic. A failure after the
- * commit (Redis away) redelivers the batch: the debit replays as a no-op and
- * the snapshots are written then.
+ * Debits one batch of CDRs and refreshes the settled snapshots in Redis (see
+ * applyCdrBatch); returns the records that can never be charged (negative
+ * amount, unknown account, wrong currency) for the dead-letter topic.
  */
 export async function applyCdrs(
   deps: { db: Pick<Db, "pool">; redis: Redis },
   records: ConsumedRecord<UsageCdr>[],
 ): Promise<Rejected<UsageCdr>[]> {
   const stopTimer = metrics.deductionBatchSeconds.startTimer();
-  const rejected: Rejected<UsageCdr>[] = [];
-  const cdrs: UsageCdr[] = [];
-  for (const record of records) {
-    if (record.value.amount < 0n) rejected.push({ record, error: `negative amount ${record.value.amount}` });
-    else cdrs.push(record.value);
-  }
-  const result = await deductBatch(deps.db, cdrs);
-  await refreshSettled(deps.redis, result.accounts);
-  // Now in the ledger (this time or before): the gate's reservations are settled,
-  // leaving its available balance as it was (balance and pending both moved).
-  const refusedIds = new Set(result.refused.map((r) => r.cdr.cdrId));
-  await settleReservations(deps.redis, refusedIds.size > 0 ? cdrs.filter((c) => !refusedIds.has(c.cdrId)) : cdrs);
-  if (result.refused.length > 0) {
-    const reasons = new Map(result.refused.map((r) => [r.cdr.cdrId, r.reason]));
-    for (const record of records) {
-      const reason = reasons.get(record.value.cdrId);
-      if (reason) rejected.push({ record, error: reason });
-    }
-  }
+  const { result, cdrs, rejected } = await applyCdrBatch(deps.redis, records, async (cdrs) => {
+    const debited = await deductBatch(deps.db, cdrs);
+    await refreshSettled(deps.redis, debited.accounts);
+    return debited;
+  });
   countApplied(result, cdrs);
   stopTimer();
   return rejected;

@@ -3,7 +3,7 @@ import type { Db } from "../db";
 import { startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
 import { TOPICS, usageCdrV1, type UsageCdr } from "../kafka/topics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
-import { settleReservations } from "./balance-gate";
+import { applyCdrBatch } from "./cdr-batch";
 import { applyUsageBatch } from "./postpaid-usage";
 
 /**
@@ -38,32 +38,13 @@ export async function startPostpaidManager({
 }
 
 /**
- * Applies one batch of postpaid CDRs, then settles the gate's reservations
- * for them: unbilled usage and pending both moved, so the gate's headroom is
- * unchanged. Returns the records that can never be applied (negative amount,
- * unknown or prepaid account, wrong currency) for the dead-letter topic. A
- * failure after the commit (Redis away) redelivers the batch: the insert
- * replays as a no-op and the reservations are settled then.
+ * Applies one batch of postpaid CDRs to unbilled usage (see applyCdrBatch);
+ * returns the records that can never be applied (negative amount, unknown or
+ * prepaid account, wrong currency) for the dead-letter topic.
  */
 export async function applyUsageCdrs(
   deps: { db: Pick<Db, "pool">; redis: Redis },
   records: ConsumedRecord<UsageCdr>[],
 ): Promise<Rejected<UsageCdr>[]> {
-  const rejected: Rejected<UsageCdr>[] = [];
-  const cdrs: UsageCdr[] = [];
-  for (const record of records) {
-    if (record.value.amount < 0n) rejected.push({ record, error: `negative amount ${record.value.amount}` });
-    else cdrs.push(record.value);
-  }
-  const result = await applyUsageBatch(deps.db, cdrs);
-  const refusedIds = new Set(result.refused.map((r) => r.cdr.cdrId));
-  await settleReservations(deps.redis, refusedIds.size > 0 ? cdrs.filter((c) => !refusedIds.has(c.cdrId)) : cdrs);
-  if (result.refused.length > 0) {
-    const reasons = new Map(result.refused.map((r) => [r.cdr.cdrId, r.reason]));
-    for (const record of records) {
-      const reason = reasons.get(record.value.cdrId);
-      if (reason) rejected.push({ record, error: reason });
-    }
-  }
-  return rejected;
+  return (await applyCdrBatch(deps.redis, records, (cdrs) => applyUsageBatch(deps.db, cdrs))).rejected;
 }
