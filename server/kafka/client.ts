@@ -1,5 +1,6 @@
 import { Kafka, logLevel, Partitioners, type Admin, type Producer, type IHeaders } from "kafkajs";
 import type { Logger } from "pino";
+import "./request-queue-fix";
 import { allTopicNames, partitionsFor } from "./topics";
 
 // kafkajs stays behind this folder: swapping the client touches nothing else.
