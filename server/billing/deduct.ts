@@ -123,6 +123,7 @@ FROM d
 WHERE a.id = d.account_id
 RETURNING ${DEBITED_COLUMNS}, (-d.total)::text AS debited, d.n AS cdrs`;
 const UNIQUE_VIOLATION = "23505";
+const FOREIGN_KEY_VIOLATION = "23503";
 
 /**
  * Almost every batch is new: COPY inserts it (Postgres's cheapest bulk path,
@@ -214,6 +215,9 @@ export async function deductBatch(db: Pick<Db, "pool">, cdrs: UsageCdr[]): Promi
     result.accounts = [...balances].map(([accountId, balance]) => ({ accountId, balance }));
     return result;
   } catch (err) {
+    // An account deleted since its currency was cached (possible only while it has no ledger rows): the ledger's
+    // account check refused the batch; looked up again on the retry, it is refused as unknown.
+    if ((err as { code?: string }).code === FOREIGN_KEY_VIOLATION) for (const id of accountIds) currencies.delete(id);
     // A connection that cannot even roll back is dropped, not returned to the pool.
     broken = await client.query("ROLLBACK").then(
       () => undefined,

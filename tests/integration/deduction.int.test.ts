@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deductBatch } from "@/server/billing/deduct";
 import { settledKey, startDeductionService } from "@/server/billing/deduction-worker";
 import { createKafka, createProducer, ensureTopics } from "@/server/kafka/client";
 import { kafkaConfig } from "@/server/kafka/config";
-import { DLQ_HEADERS, TOPICS, type UsageCdrWire } from "@/server/kafka/topics";
+import { DLQ_HEADERS, TOPICS, usageCdrV1, type UsageCdrWire } from "@/server/kafka/topics";
 import type { StartedWorker } from "@/server/worker/run-worker";
 import { createTestClient, createTestDeps, readTopic, waitFor, waitForGroupCaughtUp } from "./helpers";
 
@@ -210,6 +211,25 @@ describe("ledger rows and their accounts", () => {
       deps.db.pool.query("UPDATE accounts SET id = $2 WHERE id = $1", [account!.id, `renamed-${account!.id}`]),
     ).rejects.toMatchObject({ code: "23503" });
     expect(await deps.db.prisma.account.count({ where: { id: account!.id } })).toBe(1);
+  });
+});
+
+describe("deductBatch and accounts that go away", () => {
+  it("refuses CDRs of an account deleted after its currency was looked up", async () => {
+    const [account] = await createAccounts(1, () => 1_000n);
+    const euro = usageCdrV1.parse({ ...cdr(account!, `cdr-eur-${account!.id}`, 5n, 1), currency: "EUR" });
+    const first = await deductBatch(deps.db, [euro]);
+    expect(first.refused.map((r) => r.reason)).toEqual([`account ${account!.id} bills in USD, not EUR`]);
+    // No ledger rows (its only CDR was refused), so the account can go.
+    await deps.db.pool.query("DELETE FROM accounts WHERE id = $1", [account!.id]);
+
+    const usd = usageCdrV1.parse(cdr(account!, `cdr-usd-${account!.id}`, 5n, 1));
+    // The currency was known to this process: the ledger's account check refuses the batch, the retry looks again.
+    await expect(deductBatch(deps.db, [usd])).rejects.toMatchObject({ code: "23503" });
+    const retried = await deductBatch(deps.db, [usd]);
+    expect(retried.refused.map((r) => r.reason)).toEqual([`unknown account ${account!.id}`]);
+    expect(retried.applied).toEqual([]);
+    expect(await deps.db.prisma.ledgerEntry.count({ where: { accountId: account!.id } })).toBe(0);
   });
 });
 
