@@ -98,31 +98,34 @@ export async function seedDemoData(
   for (const c of DEMO_CLIENTS) {
     const existing = await prisma.client.findUnique({ where: { name: c.name } });
     if (existing) continue;
-    const client = await prisma.client.create({
-      data: {
-        name: c.name,
-        billingType: c.billingType,
-        status: c.status ?? "ACTIVE",
-        defaultCountry: c.defaultCountry,
-        creditLimit: c.creditLimit ?? 0n,
-        ratePlanId: plan.id,
-        accounts: { create: [{ balance: c.balance, lowBalanceThreshold: 10_000n }] },
-        senderIds: { create: c.senderIds.map((value) => ({ value })) },
-      },
-      include: { accounts: true },
-    });
-    // The opening balance is a ledger entry too: ledger sum = balance.
-    if (c.balance > 0n) {
-      await prisma.ledgerEntry.create({
+    // One transaction, as the nested create it replaces: a client is seeded with its opening ledger entry or not at all.
+    await prisma.$transaction(async (tx) => {
+      const client = await tx.client.create({
         data: {
-          accountId: client.accounts[0]!.id,
-          type: "TOPUP",
-          amount: c.balance,
-          reference: `seed:${c.name}`,
-          reason: "Demo opening balance",
+          name: c.name,
+          billingType: c.billingType,
+          status: c.status ?? "ACTIVE",
+          defaultCountry: c.defaultCountry,
+          creditLimit: c.creditLimit ?? 0n,
+          ratePlanId: plan.id,
+          accounts: { create: [{ balance: c.balance, lowBalanceThreshold: 10_000n }] },
+          senderIds: { create: c.senderIds.map((value) => ({ value })) },
         },
+        include: { accounts: true },
       });
-    }
+      // The opening balance is a ledger entry too: ledger sum = balance.
+      if (c.balance > 0n) {
+        await tx.ledgerEntry.create({
+          data: {
+            accountId: client.accounts[0]!.id,
+            type: "TOPUP",
+            amount: c.balance,
+            reference: `seed:${c.name}`,
+            reason: "Demo opening balance",
+          },
+        });
+      }
+    });
   }
   await seedDemoInvoice(prisma);
   await seedDemoDelivery(prisma, smsc);

@@ -1,23 +1,10 @@
-import { createRequire } from "node:module";
 import { afterEach, describe, expect, it } from "vitest";
-import { KAFKAJS_REQUEST_QUEUE_PATCHED } from "./request-queue-fix";
+import { KAFKAJS_REQUEST_QUEUE_PATCHED, KafkajsRequestQueue, type RequestQueue } from "./request-queue-fix";
 
-type Queue = {
-  pending: unknown[];
-  throttledUntil: number;
-  throttleCheckTimeoutId: NodeJS.Timeout | null;
-  scheduleCheckPendingRequests(): void;
-  checkPendingRequests(): void;
-  destroy(): void;
-};
-const RequestQueue = createRequire(import.meta.url)("kafkajs/src/network/requestQueue/index.js") as new (
-  opts: Record<string, unknown>,
-) => Queue;
-
-const queues: Queue[] = [];
-function queue(): Queue {
+const queues: RequestQueue[] = [];
+function queue(): RequestQueue {
   const logger = { debug: () => undefined, warn: () => undefined, error: () => undefined, info: () => undefined };
-  const q = new RequestQueue({
+  const q = new KafkajsRequestQueue({
     instrumentationEmitter: null,
     maxInFlightRequests: null,
     requestTimeout: 30_000,
@@ -37,7 +24,7 @@ afterEach(() => {
 
 describe("kafkajs request queue fix", () => {
   it("is applied to kafkajs's own RequestQueue", () => {
-    expect(KAFKAJS_REQUEST_QUEUE_PATCHED in RequestQueue.prototype).toBe(true);
+    expect(KAFKAJS_REQUEST_QUEUE_PATCHED in KafkajsRequestQueue.prototype).toBe(true);
   });
 
   it("sets no timer while nothing is waiting to be sent (kafkajs 2.2.4 spins on a negative timeout)", () => {

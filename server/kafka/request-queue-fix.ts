@@ -10,19 +10,24 @@ import { createRequire } from "node:module";
 // that has to wait (throttled, or too many in flight) schedules one as it is
 // queued, and every answered request checks the queue anyway.
 
-type RequestQueue = {
+/** The parts of kafkajs's (untyped, internal) RequestQueue the fix and its test touch. */
+export type RequestQueue = {
   pending: unknown[];
   throttledUntil: number;
   throttleCheckTimeoutId: NodeJS.Timeout | null;
   checkPendingRequests(): void;
   scheduleCheckPendingRequests(): void;
+  destroy(): void;
 };
 
 // kafkajs's own interval for re-checking a queue that waits without being throttled.
 const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
 
-const require = createRequire(import.meta.url);
-const { prototype } = require("kafkajs/src/network/requestQueue/index.js") as { prototype: RequestQueue };
+export const KafkajsRequestQueue = createRequire(import.meta.url)("kafkajs/src/network/requestQueue/index.js") as {
+  new (opts: Record<string, unknown>): RequestQueue;
+  prototype: RequestQueue;
+};
+const { prototype } = KafkajsRequestQueue;
 
 export const KAFKAJS_REQUEST_QUEUE_PATCHED = Symbol.for("volley.kafkajs.requestQueuePatched");
 
