@@ -3,6 +3,7 @@ import { routedMessageV1, TOPICS } from "../kafka/topics";
 import { startPollLoop } from "../worker/poll-loop";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { processSendBatch, releaseParked, type BulkProcDeps, type Lane } from "./bulk-proc";
+import { WriteFence } from "./fence";
 import { expireUnconfirmed, expireUnreceipted } from "./expiry-sweep";
 import { LanePriority } from "./lane-priority";
 import { ProviderPool } from "./providers/pool";
@@ -49,6 +50,8 @@ export async function startBulkProc({ env, log, db, redis, kafka, producer }: Wo
     priority: new LanePriority(),
     validitySeconds: env.DELIVERY_VALIDITY_SECONDS,
     correlationTtlSeconds: env.DELIVERY_CORRELATION_TTL_SECONDS,
+    // A fence outlives its message's validity only by a margin: past validity the message expires, sent or not.
+    fence: new WriteFence(redis, prefix, env.DELIVERY_VALIDITY_SECONDS + 3_600),
   };
   const sweep = startPollLoop({
     name: "delivery-sweep",

@@ -7,6 +7,7 @@ import type { MessageStatusEvent, MessageStatusValue, RoutedMessage } from "../k
 import { pmKey, tallyKey } from "./keys";
 import type { LanePriority } from "./lane-priority";
 import { parkSends, releaseParkedSends, type ParkedSend } from "./parked";
+import type { WriteFence } from "./fence";
 import { applyParkedReceipts } from "./receipts";
 import { chooseRule, type RoutingRuleRow } from "./routing";
 import { deliveryStatus, emitStatuses } from "./status-events";
@@ -37,6 +38,7 @@ export type BulkProcDeps = {
   priority: LanePriority;
   validitySeconds: number;
   correlationTtlSeconds: number;
+  fence: WriteFence;
   retry?: RetryPolicy;
   /** Low-lane messages claimed and submitted at once (the high lane submits its whole, small batch). */
   lowWaveSize?: number;
@@ -46,8 +48,9 @@ type Decided = { message: RoutedMessage; outcome: SubmitOutcome };
 
 /**
  * One batch of a send lane: record every message (PENDING) before anything reaches a carrier, decide from the record
- * (already handled → skip, found mid-submit → UNCONFIRMED, past validity → EXPIRED, PENDING → submit), submit through
- * the routed providers, then write outcomes, correlation and status events in batched statements.
+ * (already handled → skip, found mid-submit → taken over and submitted if its fence says no carrier saw it, else
+ * UNCONFIRMED; past validity → EXPIRED, PENDING → submit), submit through the routed providers, then write outcomes,
+ * correlation and status events in batched statements.
  */
 export async function processSendBatch(
   deps: BulkProcDeps,
@@ -66,17 +69,17 @@ export async function processSendBatch(
     deps.validitySeconds,
   );
 
+  const retaken = await takeOverOrphans(deps, existing);
+
   const events: MessageStatusEvent[] = [];
   const outcomes: SubmissionOutcome[] = [];
-  const orphaned: string[] = [];
   const candidates: RoutedMessage[] = [];
   for (const m of messages) {
     const found = existing.get(m.messageId);
     const row = found ?? fresh.get(m.messageId);
     if (!row) continue;
     if (found) events.push(...replayedEvent(m, found));
-    if (row.state === "SUBMITTING" && found) orphaned.push(m.messageId);
-    if (row.state !== "PENDING") continue;
+    if (row.state !== "PENDING" && !retaken.has(m.messageId)) continue;
     if (row.validUntil <= now) {
       outcomes.push(final(m, "FAILED", `EXPIRED ${VALIDITY_EXPIRED}`));
       events.push(failureEvent(m, "EXPIRED", VALIDITY_EXPIRED, now));
@@ -84,7 +87,6 @@ export async function processSendBatch(
       candidates.push(m);
     }
   }
-  await markUnconfirmed(deps.db.pool, orphaned);
 
   let rules = await deps.rules.get();
   // Each candidate's rule, computed once per batch (and again only if the rules are re-read).
@@ -132,6 +134,33 @@ export async function processSendBatch(
     (await recordOutcomes(deps, topic, [], outcomes, events, now));
   if (parked > 0) deps.log.info({ lane, parked }, "messages parked until a provider on their route is back");
   return [];
+}
+
+/**
+ * Messages found SUBMITTING: their worker died (or lost the partition) between claiming and recording them. Those it
+ * never wrote to a carrier are taken over (its late write would now be refused) and go back to PENDING, to be
+ * submitted by this batch; the others may be on a carrier and become UNCONFIRMED. Returns the ids taken over.
+ */
+async function takeOverOrphans(deps: BulkProcDeps, existing: Map<string, SubmissionRow>): Promise<Set<string>> {
+  const orphaned = [...existing.values()].filter((r) => r.state === "SUBMITTING").map((r) => r.messageId);
+  const fences = await deps.fence.takeOver(orphaned);
+  const taken = orphaned.filter((id) => fences.get(id) === "taken");
+  await markUnconfirmed(
+    deps.db.pool,
+    orphaned.filter((id) => fences.get(id) !== "taken"),
+  );
+  await writeOutcomes(
+    deps.db.pool,
+    taken.map((id) => ({
+      messageId: id,
+      state: "PENDING",
+      providerId: null,
+      providerMessageId: null,
+      error: "WORKER_LOST",
+    })),
+  );
+  if (taken.length > 0) deps.log.info({ messages: taken.length }, "took over messages a lost worker never sent");
+  return new Set(taken);
 }
 
 /**
@@ -213,11 +242,16 @@ async function recordOutcomes(
         });
         parked.push({ message: m, topic, reason: o.reason });
         break;
+      case "taken-over":
+        // Another worker holds it now and records what becomes of it.
+        break;
     }
   }
 
   // Postgres before Redis: a receipt matched through the Redis mapping must find its submission recorded.
   await writeOutcomes(deps.db.pool, outcomes);
+  // No longer SUBMITTING: nothing will look at their fences again.
+  await deps.fence.forget(outcomes.map((o) => o.messageId));
   await parkSends(deps.db.pool, parked);
   await insertProviderMessages(deps.db.pool, mappings);
   await writeCorrelation(deps, mappings, totals);
@@ -262,10 +296,16 @@ async function submitInWaves(
         providerId: r.providerIds.find((id) => deps.providers.isAvailable(id)) ?? r.first,
       })),
     );
+    const fenced = await deps.fence.claim([...claimed]);
+    // A fence someone marked written on a message that was PENDING: a stale worker may have sent it. Never twice.
+    await markUnconfirmed(
+      deps.db.pool,
+      [...claimed].filter((id) => !fenced.has(id)),
+    );
     await submitWave(
       deps,
       lane,
-      wave.filter((r) => claimed.has(r.message.messageId)),
+      wave.filter((r) => fenced.has(r.message.messageId)),
       (decided) => recorder.add(decided),
     );
   };
@@ -345,7 +385,8 @@ async function submitWave(
       encoding: m.encoding,
       urgent: lane === "high",
     };
-    return { message: m, outcome: await submitWithFailover(deps.providers, r.providerIds, sms, deps.retry) };
+    const gate = deps.fence.gate(m.messageId);
+    return { message: m, outcome: await submitWithFailover(deps.providers, r.providerIds, sms, deps.retry, gate) };
   };
   if (lane === "high") {
     deps.priority.highStarted(wave.length);

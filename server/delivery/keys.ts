@@ -21,3 +21,6 @@ export const EARLY_TTL_SECONDS = 3_600;
 
 /** Live figures of one provider for the console (bulk-proc rewrites it every second, 30 s TTL; absent = no worker). */
 export const providerStatusKey = (prefix: string, providerId: string) => `delivery:${prefix}provider:${providerId}`;
+
+/** Per claimed message: which bulk-proc holds it and whether it went to a carrier (fence.ts). */
+export const fenceKey = (prefix: string, messageId: string) => `delivery:${prefix}fence:${messageId}`;

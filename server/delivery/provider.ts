@@ -25,6 +25,13 @@ export type ProviderStatus = {
   queued: number;
 };
 
+/**
+ * Called by a provider just before a message's first write to the carrier (fence.ts): `acquire` resolves false when
+ * the message must not be sent (another worker took it over); `release` after a refusal that proves the carrier does
+ * not have it (throttling), before the retry acquires again.
+ */
+export type WriteGate = { acquire(): Promise<boolean>; release(): void };
+
 export interface DeliveryProvider {
   /** providers.id */
   readonly id: string;
@@ -32,7 +39,7 @@ export interface DeliveryProvider {
   readonly kind: "SMPP" | "HTTP";
   start(): void;
   /** Resolves with the outcome; never rejects for carrier errors (see SubmitResult). */
-  submit(message: OutboundSms): Promise<SubmitResult>;
+  submit(message: OutboundSms, gate?: WriteGate): Promise<SubmitResult>;
   status(): ProviderStatus;
   on(event: "receipt", listener: (receipt: DeliveryReceipt, settle: SettleReceipt) => void): unknown;
   stop(drainMs?: number): Promise<void>;

@@ -22,6 +22,11 @@ export class SendQueue<T> {
     this.levelOf(item).unshift(item);
   }
 
+  /** What shift() would return, left in place. */
+  peek(): T | undefined {
+    return this.urgent.length > 0 ? this.urgent[0] : this.ordinary[0];
+  }
+
   shift(): T | undefined {
     return this.urgent.length > 0 ? this.urgent.shift() : this.ordinary.shift();
   }

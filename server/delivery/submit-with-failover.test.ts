@@ -68,4 +68,22 @@ describe("submitWithFailover", () => {
     });
     expect(await submitWithFailover(r3.g, ["a"], sms, policy)).toMatchObject({ kind: "retry-later" });
   });
+
+  it("stops at once, on no other provider, when the write gate says another worker holds the message", async () => {
+    const fenced: SubmitResult = {
+      ok: false,
+      kind: "fenced",
+      reason: "FENCED",
+      mayHaveBeenSent: false,
+      acceptedPartIds: [],
+    };
+    const gates: unknown[] = [];
+    const gate = { acquire: async () => false, release: () => undefined };
+    const r = gateway(["a", "b"], { a: [fenced], b: [] });
+    const submit = r.g.submit;
+    r.g.submit = (id, m, g) => (gates.push(g), submit(id, m, g));
+    expect(await submitWithFailover(r.g, ["a", "b"], sms, policy, gate)).toEqual({ kind: "taken-over" });
+    expect(r.calls).toEqual(["a"]);
+    expect(gates).toEqual([gate]);
+  });
 });

@@ -1,9 +1,9 @@
-import type { OutboundSms, SubmitResult } from "./provider";
+import type { OutboundSms, SubmitResult, WriteGate } from "./provider";
 
 /** What bulk-proc needs of the provider pool (a fake in unit tests). */
 export type ProviderGateway = {
   isAvailable(providerId: string): boolean;
-  submit(providerId: string, sms: OutboundSms): Promise<SubmitResult>;
+  submit(providerId: string, sms: OutboundSms, gate?: WriteGate): Promise<SubmitResult>;
 };
 
 export type SubmitOutcome =
@@ -15,7 +15,9 @@ export type SubmitOutcome =
   /** Carrier errors on every attempt: final FAILED. */
   | { kind: "failed"; providerId: string; reason: string }
   /** Certainly not sent and no provider could take it now (down, throttling, queue full): try again later. */
-  | { kind: "retry-later"; reason: string };
+  | { kind: "retry-later"; reason: string }
+  /** Not sent: another worker took the message over (fence.ts) and decides it. */
+  | { kind: "taken-over" };
 
 export type RetryPolicy = { maxAttempts: number; backoffBaseMs: number; backoffMaxMs: number };
 
@@ -44,6 +46,7 @@ export async function submitWithFailover(
   providerIds: readonly string[],
   sms: OutboundSms,
   policy: RetryPolicy = DEFAULT_RETRY,
+  gate?: WriteGate,
 ): Promise<SubmitOutcome> {
   const failedOn = new Set<string>();
   let last = null as { providerId: string; reason: string } | null;
@@ -56,7 +59,7 @@ export async function submitWithFailover(
       last = { providerId: last?.providerId ?? "", reason: "NO_PROVIDER" };
       continue;
     }
-    const result = await gateway.submit(providerId, sms);
+    const result = await gateway.submit(providerId, sms, gate);
     if (result.ok) {
       return {
         kind: "submitted",
@@ -65,6 +68,7 @@ export async function submitWithFailover(
         partMessageIds: result.partMessageIds,
       };
     }
+    if (result.kind === "fenced") return { kind: "taken-over" };
     if (result.kind === "permanent") return { kind: "rejected", providerId, reason: result.reason };
     if (result.mayHaveBeenSent) {
       return { kind: "unconfirmed", providerId, reason: result.reason, acceptedPartIds: result.acceptedPartIds };

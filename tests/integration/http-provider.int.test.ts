@@ -4,11 +4,15 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Redis } from "ioredis";
+import { WriteFence } from "@/server/delivery/fence";
 import { createHttpProvider, type HttpProvider } from "@/server/delivery/http/adapter";
 import type { HttpProviderSettingsInput } from "@/server/delivery/http/schemas";
 import { handleReceiptWebhook } from "@/server/delivery/http/webhook";
 import type { OutboundSms, SubmitResult } from "@/server/delivery/provider";
+import { env } from "@/server/env";
 import { createLogger } from "@/server/logger";
+import { createRedis } from "@/server/redis";
 import { TOPICS, type MessageStatusEvent } from "@/server/kafka/topics";
 import { createTestDeps, readTopic } from "./helpers";
 
@@ -215,6 +219,42 @@ describe("HTTP provider adapter against a live HTTP API", () => {
     expect(attempts).toHaveLength(3);
     // Retry-After: 1 held the next attempt back a whole second.
     expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it("posts nothing its write gate refuses, and asks the gate again after a 429", async () => {
+    const fake = await startFake();
+    const adapter = startAdapter(fake.url, { throttleBackoffBaseMs: 10 });
+    const redis: Redis = createRedis(env().REDIS_URL);
+    try {
+      const prefix = `it-http-${randomUUID()}:`;
+      const owner = new WriteFence(redis, prefix, 60);
+      const other = new WriteFence(redis, prefix, 60);
+      const [kept, lost, throttled] = [sms(), sms(), sms()];
+      await owner.claim([kept.id, lost.id, throttled.id]);
+      await other.takeOver([lost.id]);
+      fake.behaviours.set(throttled.id, (_req, nth) =>
+        nth === 1 ? { status: 429 } : { status: 200, body: { result: { messageId: "after-429" } } },
+      );
+      let acquired = 0;
+      const gate = owner.gate(throttled.id);
+      const counted = { acquire: () => (acquired++, gate.acquire()), release: () => gate.release() };
+
+      expect(await adapter.submit(kept, owner.gate(kept.id))).toMatchObject({ ok: true });
+      expect(await adapter.submit(lost, owner.gate(lost.id))).toMatchObject({
+        ok: false,
+        kind: "fenced",
+        mayHaveBeenSent: false,
+      });
+      expect(await adapter.submit(throttled, counted)).toMatchObject({ ok: true, providerMessageId: "after-429" });
+      expect(fake.requestsFor(kept.id)).toHaveLength(1);
+      expect(fake.requestsFor(lost.id)).toHaveLength(0);
+      expect(fake.requestsFor(throttled.id)).toHaveLength(2);
+      expect(acquired).toBe(2);
+    } finally {
+      const keys = await redis.keys(`delivery:it-http-*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
   });
 
   it("fails transiently (never sent) once 429s go past the retry limit, or Retry-After is too long", async () => {

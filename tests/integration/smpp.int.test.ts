@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { WriteFence } from "@/server/delivery/fence";
 import { SmppProvider, type SmppProviderInput, type SubmitResult } from "@/server/delivery/smpp/client";
 import type { OutboundSms } from "@/server/delivery/smpp/encode";
 import { concatenationRef } from "@/server/delivery/smpp/encode";
@@ -297,6 +298,56 @@ describe("SMPP client against the SMSC simulator", () => {
     expect(stats.throttled).toBeGreaterThan(0);
     expect(stats).toMatchObject({ messages: 100, submitted: 100, duplicates: 0 });
     for (const id of ids) expect((await sim.messageCount(id))?.received).toBe(1);
+  });
+
+  it("writes nothing its write gate refuses: a message another worker took over is not sent", async () => {
+    const { sim } = await startSimulator(`it-${randomUUID()}`);
+    const provider = startProvider(sim.port);
+    await provider.waitForBind(10_000);
+    const prefix = `it-${randomUUID()}:`;
+    const owner = new WriteFence(redis, prefix, 600);
+    const other = new WriteFence(redis, prefix, 600);
+    const ids = Array.from({ length: 40 }, () => `gate-${randomUUID()}`);
+    expect((await owner.claim(ids)).size).toBe(40);
+    const takenOver = ids.filter((_, i) => i % 4 === 0);
+    expect([...(await other.takeOver(takenOver)).values()].every((v) => v === "taken")).toBe(true);
+
+    const results = await Promise.all(ids.map((id) => provider.submit(sms(id, "+447911123456"), owner.gate(id))));
+    results.forEach((r, i) => {
+      if (takenOver.includes(ids[i]!)) expect(r).toMatchObject({ ok: false, kind: "fenced", mayHaveBeenSent: false });
+      else expect(r.ok).toBe(true);
+    });
+    expect(await sim.stats()).toMatchObject({ messages: 30, duplicates: 0 });
+    for (const id of takenOver) expect(await sim.messageCount(id)).toBeNull();
+    // The ones it wrote are marked so: a worker finding them SUBMITTING would leave them unconfirmed.
+    const found = await other.takeOver(ids.filter((id) => !takenOver.includes(id)));
+    expect([...found.values()].every((v) => v === "written")).toBe(true);
+  });
+
+  it("hands a throttled message's fence back before its retry, and still sends each message once", async () => {
+    const { sim } = await startSimulator(`it-${randomUUID()}`, { maxTps: 25 });
+    const provider = startProvider(sim.port, { windowSize: 30, throttleBackoffBaseMs: 50, throttleBackoffMaxMs: 500 });
+    await provider.waitForBind(10_000);
+    const fence = new WriteFence(redis, `it-${randomUUID()}:`, 600);
+    const ids = Array.from({ length: 60 }, () => `gate-${randomUUID()}`);
+    await fence.claim(ids);
+    let acquired = 0;
+    let released = 0;
+    const counted = (id: string) => {
+      const gate = fence.gate(id);
+      return {
+        acquire: () => (acquired++, gate.acquire()),
+        release: () => (released++, gate.release()),
+      };
+    };
+    const results = await Promise.all(ids.map((id) => provider.submit(sms(id, "+447911123456"), counted(id))));
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    const stats = await sim.stats();
+    expect(stats.throttled).toBeGreaterThan(0);
+    expect(stats).toMatchObject({ messages: 60, duplicates: 0 });
+    // Every refusal gave the fence back, and every retry asked for it again before writing.
+    expect(released).toBeGreaterThan(0);
+    expect(acquired).toBe(60 + released);
   });
 
   it("sends an urgent message (high lane) ahead of the ordinary ones already queued on the bind", async () => {

@@ -9,6 +9,7 @@ import type {
   ProviderStatus,
   SettleReceipt,
   SubmitResult,
+  WriteGate,
 } from "../provider";
 import { outboundSmsSchema } from "../smpp/encode";
 import type { FailureKind } from "../smpp/errors";
@@ -28,6 +29,10 @@ type Job = {
   deadline: number;
   done: boolean;
   resolve: (result: SubmitResult) => void;
+  reject: (err: unknown) => void;
+  /** Asked just before the POST (again after a 429); see provider.ts. */
+  gate: WriteGate | undefined;
+  gateOpen: boolean;
 };
 
 /** What one request came back with. */
@@ -103,7 +108,7 @@ export class HttpProvider
     };
   }
 
-  submit(input: OutboundSms): Promise<SubmitResult> {
+  submit(input: OutboundSms, gate?: WriteGate): Promise<SubmitResult> {
     const parsed = outboundSmsSchema.safeParse(input);
     if (!parsed.success) {
       this.log.warn(
@@ -114,7 +119,7 @@ export class HttpProvider
     }
     if (this.stopping) return Promise.resolve(this.failure("transient", "STOPPED", false));
     const body = JSON.stringify(buildRequestBody(this.settings, parsed.data));
-    return new Promise<SubmitResult>((resolve) => {
+    return new Promise<SubmitResult>((resolve, reject) => {
       this.queue.push({
         id: parsed.data.id,
         body,
@@ -123,6 +128,9 @@ export class HttpProvider
         deadline: Date.now() + this.settings.queueTimeoutMs,
         done: false,
         resolve,
+        reject,
+        gate,
+        gateOpen: !gate,
       });
       this.pump();
     });
@@ -163,13 +171,20 @@ export class HttpProvider
 
   private async send(job: Job): Promise<void> {
     const controller = new AbortController();
+    // The gate's answer holds a slot of the window, as the request that follows it does.
+    this.inFlight.add(controller);
+    metrics.httpProviderInFlight.set(this.labels, this.inFlight.size);
+    if (!(await this.passGate(job))) {
+      this.inFlight.delete(controller);
+      metrics.httpProviderInFlight.set(this.labels, this.inFlight.size);
+      this.pump();
+      return;
+    }
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
     }, this.settings.timeoutMs);
-    this.inFlight.add(controller);
-    metrics.httpProviderInFlight.set(this.labels, this.inFlight.size);
     let attempt: Attempt;
     try {
       const res = await fetch(this.settings.url, {
@@ -192,6 +207,27 @@ export class HttpProvider
     }
     this.onAttempt(job, attempt);
     this.pump();
+  }
+
+  /** False when the job was settled instead: another worker holds the message, the gate failed, or we stopped. */
+  private async passGate(job: Job): Promise<boolean> {
+    if (!job.gate || job.gateOpen) return true;
+    let allowed: boolean;
+    try {
+      allowed = await job.gate.acquire();
+    } catch (err) {
+      if (!job.done) {
+        job.done = true;
+        job.reject(err);
+      }
+      return false;
+    }
+    if (!allowed) this.fail(job, "fenced", "FENCED", false);
+    else if (this.stopping) {
+      job.gate.release();
+      this.fail(job, "transient", "STOPPED", false);
+    } else job.gateOpen = true;
+    return job.gateOpen;
   }
 
   private onAttempt(job: Job, attempt: Attempt): void {
@@ -253,6 +289,11 @@ export class HttpProvider
       Math.min(this.settings.throttleBackoffMaxMs, this.settings.throttleBackoffBaseMs * 2 ** (job.throttled - 1));
     // Every sender on this provider waits, not just this message: the provider counts the whole account.
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + backoff);
+    // Refused: a worker that dies during the backoff leaves it to be taken over and sent, rather than unconfirmed.
+    if (job.gate) {
+      job.gateOpen = false;
+      job.gate.release();
+    }
     this.queue.unshift(job);
   }
 
@@ -269,11 +310,11 @@ export class HttpProvider
     if (expired) this.queue.retain((j) => !j.done);
   }
 
-  private failure(kind: FailureKind, reason: string, mayHaveBeenSent: boolean): SubmitResult {
+  private failure(kind: FailureKind | "fenced", reason: string, mayHaveBeenSent: boolean): SubmitResult {
     return { ok: false, kind, reason, mayHaveBeenSent, acceptedPartIds: [] };
   }
 
-  private fail(job: Job, kind: FailureKind, reason: string, mayHaveBeenSent: boolean): void {
+  private fail(job: Job, kind: FailureKind | "fenced", reason: string, mayHaveBeenSent: boolean): void {
     if (job.done) return;
     metrics.httpProviderRequests.inc({ ...this.labels, outcome: reason });
     this.finish(job, this.failure(kind, reason, mayHaveBeenSent));

@@ -4,7 +4,14 @@ import type { Pool } from "pg";
 import type { Logger } from "pino";
 import { CircuitBreaker } from "../circuit-breaker";
 import { createHttpProvider } from "../http/adapter";
-import type { DeliveryProvider, DeliveryReceipt, OutboundSms, SettleReceipt, SubmitResult } from "../provider";
+import type {
+  DeliveryProvider,
+  DeliveryReceipt,
+  OutboundSms,
+  SettleReceipt,
+  SubmitResult,
+  WriteGate,
+} from "../provider";
 import type { ProviderRow } from "./schemas";
 import { SmppDeliveryProvider } from "./smpp-adapter";
 import { providerStatusKey } from "../keys";
@@ -65,16 +72,16 @@ export class ProviderPool {
   }
 
   /** Submits through one provider, feeding its circuit breaker (transient failures) and counters. */
-  async submit(id: string, sms: OutboundSms): Promise<SubmitResult> {
+  async submit(id: string, sms: OutboundSms, gate?: WriteGate): Promise<SubmitResult> {
     const e = this.entries.get(id);
     if (!e) {
       return { ok: false, kind: "transient", reason: "NOT_BOUND", mayHaveBeenSent: false, acceptedPartIds: [] };
     }
-    const result = await e.provider.submit(sms);
+    const result = await e.provider.submit(sms, gate);
     if (result.ok) {
       e.circuit.recordSuccess();
       e.stats.recordSubmitted(result.partMessageIds.length);
-    } else {
+    } else if (result.kind !== "fenced") {
       e.stats.recordError();
       if (result.kind === "transient") e.circuit.recordFailure();
     }

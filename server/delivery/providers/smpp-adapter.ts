@@ -6,6 +6,7 @@ import type {
   ProviderStatus,
   SettleReceipt,
   SubmitResult,
+  WriteGate,
 } from "../provider";
 import { SmppProvider } from "../smpp/client";
 import { smppProviderSettingsSchema } from "./schemas";
@@ -30,8 +31,8 @@ export class SmppDeliveryProvider implements DeliveryProvider {
     this.client.start();
   }
 
-  submit(message: OutboundSms): Promise<SubmitResult> {
-    return this.client.submit(message);
+  submit(message: OutboundSms, gate?: WriteGate): Promise<SubmitResult> {
+    return this.client.submit(message, gate);
   }
 
   status(): ProviderStatus {

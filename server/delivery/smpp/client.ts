@@ -9,6 +9,7 @@ import { buildSubmitParts, outboundSmsSchema, type OutboundSms, type SubmitField
 import { classifySubmitStatus, type FailureKind } from "./errors";
 import { corkUntilNextTick, STATUS, statusName } from "./protocol";
 import { isReceipt, parseReceipt, type DeliveryReceipt } from "./receipts";
+import type { WriteGate } from "../provider";
 
 export const smppProviderConfigSchema = z.object({
   name: z.string().min(1),
@@ -50,7 +51,8 @@ export type SubmitSuccess = {
 
 export type SubmitFailure = {
   ok: false;
-  kind: FailureKind;
+  /** fenced: not sent, its write gate said another worker holds the message now. */
+  kind: FailureKind | "fenced";
   /** ESME_* name, or TIMEOUT, DISCONNECTED, NOT_BOUND, STOPPED, INVALID_MESSAGE. */
   reason: string;
   commandStatus?: number;
@@ -76,12 +78,27 @@ type MessageJob = {
   partIds: (string | undefined)[];
   remaining: number;
   sentAny: boolean;
+  /** Its segments awaiting a submit_sm_resp. */
+  onWire: number;
   deadline: number;
   done: boolean;
   resolve: (result: SubmitResult) => void;
+  reject: (err: unknown) => void;
+  gate: WriteGate | undefined;
+  /** closed: ask the gate before the next write; open: may be written; asking: segments held until it answers. */
+  gateState: "closed" | "asking" | "open";
+  held: PartJob[];
 };
 
-type PartJob = { message: MessageJob; index: number; fields: SubmitFields; throttled: number; urgent: boolean };
+type PartJob = {
+  message: MessageJob;
+  index: number;
+  fields: SubmitFields;
+  throttled: number;
+  urgent: boolean;
+  /** Its throughput token is taken (before its gate is asked, so that an open gate means written at once). */
+  paid: boolean;
+};
 
 type InFlight = { part: PartJob; timer: NodeJS.Timeout };
 
@@ -96,6 +113,10 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
   private _state: BindState = "disconnected";
   private readonly queue = new SendQueue<PartJob>((part) => part.urgent);
   private readonly inFlight = new Map<number, InFlight>();
+  /** Messages whose write gate has not answered yet (their segments are out of the queue meanwhile). */
+  private readonly gating = new Set<MessageJob>();
+  /** Segments set aside for their gate: they hold window slots, so no more are marked written than can be sent. */
+  private heldParts = 0;
   private readonly bucket: TokenBucket;
   private reconnectAttempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -156,7 +177,12 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     });
   }
 
-  submit(input: OutboundSms): Promise<SubmitResult> {
+  /**
+   * Queues a message's segments. With a gate, nothing of it is written until the gate allows it, asked when its
+   * first segment is next in line (not earlier: a message that waited in the queue when the worker died was
+   * certainly not sent). Rejects only when the gate cannot answer.
+   */
+  submit(input: OutboundSms, gate?: WriteGate): Promise<SubmitResult> {
     const parsed = outboundSmsSchema.safeParse(input);
     let fields: SubmitFields[];
     try {
@@ -170,17 +196,22 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
       return Promise.resolve(this.failure("permanent", "INVALID_MESSAGE", false, []));
     }
     if (this.stopping) return Promise.resolve(this.failure("transient", "STOPPED", false, []));
-    return new Promise<SubmitResult>((resolve) => {
+    return new Promise<SubmitResult>((resolve, reject) => {
       const message: MessageJob = {
         partIds: fields.map(() => undefined),
         remaining: fields.length,
         sentAny: false,
+        onWire: 0,
         deadline: Date.now() + this.config.queueTimeoutMs,
         done: false,
         resolve,
+        reject,
+        gate,
+        gateState: gate ? "closed" : "open",
+        held: [],
       };
       const urgent = parsed.data.urgent ?? false;
-      fields.forEach((f, index) => this.queue.push({ message, index, fields: f, throttled: 0, urgent }));
+      fields.forEach((f, index) => this.queue.push({ message, index, fields: f, throttled: 0, urgent, paid: false }));
       this.pump();
     });
   }
@@ -192,6 +223,8 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     clearInterval(this.sweepTimer);
     clearTimeout(this.pumpTimer);
     for (const part of this.queue.drain()) this.fail(part.message, "transient", "STOPPED", part.message.sentAny);
+    for (const message of this.gating) this.fail(message, "transient", "STOPPED", message.sentAny);
+    this.gating.clear();
     const deadline = Date.now() + drainMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const session = this.session;
@@ -335,19 +368,66 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     this.pumpTimer = undefined;
     const session = this.session;
     if (!session || this._state !== "bound") return;
-    if (this.queue.length > 0 && this.inFlight.size < this.config.windowSize) corkUntilNextTick(session);
-    while (this.queue.length > 0 && this.inFlight.size < this.config.windowSize) {
+    const room = () => this.inFlight.size + this.heldParts < this.config.windowSize;
+    if (this.queue.length > 0 && room()) corkUntilNextTick(session);
+    while (this.queue.length > 0 && room()) {
       const now = Date.now();
-      const wait = Math.max(this.pausedUntil - now, this.bucket.msUntilNext(now));
+      // A segment whose gate just opened has its token: it goes now, since its fence already says written.
+      const paid = this.queue.peek()!.paid;
+      const wait = paid ? 0 : Math.max(this.pausedUntil - now, this.bucket.msUntilNext(now));
       if (wait > 0) {
         this.pumpTimer = setTimeout(() => this.pump(), wait);
         return;
       }
       const part = this.queue.shift()!;
       if (part.message.done) continue;
-      this.bucket.tryTake(now);
+      if (!paid) this.bucket.tryTake(now);
+      part.paid = true;
+      if (part.message.gateState !== "open") {
+        this.holdForGate(part);
+        continue;
+      }
       this.send(session, part);
     }
+  }
+
+  /** Sets a segment aside until its message's gate answers; the first one held asks it. */
+  private holdForGate(part: PartJob): void {
+    const message = part.message;
+    message.held.push(part);
+    this.heldParts++;
+    if (message.gateState === "asking") return;
+    message.gateState = "asking";
+    this.gating.add(message);
+    message.gate!.acquire().then(
+      (allowed) => this.onGate(message, allowed),
+      (err: unknown) => {
+        this.gating.delete(message);
+        this.heldParts -= message.held.splice(0).length;
+        if (message.done) return;
+        message.done = true;
+        message.reject(err);
+      },
+    );
+  }
+
+  private onGate(message: MessageJob, allowed: boolean): void {
+    this.gating.delete(message);
+    const held = message.held.splice(0);
+    this.heldParts -= held.length;
+    if (message.done) {
+      this.pump();
+      return;
+    }
+    if (!allowed) {
+      this.fail(message, "fenced", "FENCED", false);
+      this.pump();
+      return;
+    }
+    message.gateState = "open";
+    // Back at the front, in their order: they were next in line when they were set aside.
+    for (const part of held.reverse()) this.queue.unshift(part);
+    this.pump();
   }
 
   private send(session: smpp.Session, part: PartJob): void {
@@ -359,6 +439,7 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
       return;
     }
     part.message.sentAny = true;
+    part.message.onWire++;
     const timer = setTimeout(() => {
       this.inFlight.delete(pdu.sequence_number);
       this.windowGauge.set(this.inFlight.size);
@@ -378,6 +459,7 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     this.windowGauge.set(this.inFlight.size);
     const { part } = entry;
     const message = part.message;
+    message.onWire--;
     if (resp.command_status === STATUS.ESME_ROK) {
       this.submittedCounter.inc();
       message.partIds[part.index] = String(resp.message_id ?? "");
@@ -400,6 +482,13 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
             this.config.throttleBackoffBaseMs * 2 ** (part.throttled - 1),
           );
           this.pausedUntil = Math.max(this.pausedUntil, Date.now() + backoff);
+          // Refused, and no other segment of it is with the carrier: a worker that dies during the backoff leaves
+          // it to be taken over and sent, rather than unconfirmed.
+          if (message.gate && message.onWire === 0 && message.partIds.every((id) => id === undefined)) {
+            message.gateState = "closed";
+            message.gate.release();
+          }
+          part.paid = false;
           this.queue.unshift(part);
         }
       } else {
@@ -421,16 +510,16 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
 
   private sweepExpired(): void {
     const now = Date.now();
-    for (const part of this.queue) {
-      if (!part.message.done && part.message.deadline < now) {
-        this.fail(part.message, "transient", "NOT_BOUND", part.message.sentAny);
-      }
-    }
+    const expire = (message: MessageJob) => {
+      if (!message.done && message.deadline < now) this.fail(message, "transient", "NOT_BOUND", message.sentAny);
+    };
+    for (const part of this.queue) expire(part.message);
+    for (const message of this.gating) expire(message);
     this.queue.retain((p) => !p.message.done);
   }
 
   private failure(
-    kind: FailureKind,
+    kind: SubmitFailure["kind"],
     reason: string,
     mayHaveBeenSent: boolean,
     acceptedPartIds: string[],
@@ -441,7 +530,7 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
 
   private fail(
     message: MessageJob,
-    kind: FailureKind,
+    kind: SubmitFailure["kind"],
     reason: string,
     mayHaveBeenSent: boolean,
     commandStatus?: number,

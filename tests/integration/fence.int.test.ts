@@ -1,0 +1,101 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WriteFence } from "@/server/delivery/fence";
+import { fenceKey } from "@/server/delivery/keys";
+import { env } from "@/server/env";
+import { createRedis } from "@/server/redis";
+
+// The write fences of bulk-proc (fence.ts) against the real Redis: which worker may write a claimed message, and what
+// a worker that finds it SUBMITTING may do with it.
+
+let redis: Redis;
+const prefix = `it-fence-${randomUUID()}:`;
+
+beforeAll(() => {
+  redis = createRedis(env().REDIS_URL);
+});
+
+afterAll(async () => {
+  const keys = await redis.keys(`delivery:${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+const ids = (n: number) => Array.from({ length: n }, () => randomUUID());
+
+describe("write fences", () => {
+  it("lets only the claiming worker write, and a taken-over message only its new owner", async () => {
+    const a = new WriteFence(redis, prefix, 60);
+    const b = new WriteFence(redis, prefix, 60);
+    const [m1, m2] = ids(2) as [string, string];
+    expect(await a.claim([m1, m2])).toEqual(new Set([m1, m2]));
+    expect(await redis.ttl(fenceKey(prefix, m1))).toBeGreaterThan(50);
+
+    expect(await a.gate(m1).acquire()).toBe(true);
+    // Its own second segment (or a retry) may follow.
+    expect(await a.gate(m1).acquire()).toBe(true);
+    expect(await b.gate(m2).acquire()).toBe(false);
+
+    // b finds both SUBMITTING: m1 may be on a carrier, m2 never left a.
+    expect(await b.takeOver([m1, m2])).toEqual(
+      new Map([
+        [m1, "written"],
+        [m2, "taken"],
+      ]),
+    );
+    expect(await a.gate(m2).acquire()).toBe(false);
+    expect(await b.gate(m2).acquire()).toBe(true);
+    // Taking over keeps the expiry: a fence never outlives its message by more than it was given.
+    expect(await redis.ttl(fenceKey(prefix, m2))).toBeGreaterThan(0);
+  });
+
+  it("never lets a claim replace a fence someone marked written", async () => {
+    const stale = new WriteFence(redis, prefix, 60);
+    const fresh = new WriteFence(redis, prefix, 60);
+    const [m1, m2] = ids(2) as [string, string];
+    await stale.claim([m1, m2]);
+    expect(await stale.gate(m1).acquire()).toBe(true);
+    expect(await fresh.claim([m1, m2])).toEqual(new Set([m2]));
+    expect(await redis.get(fenceKey(prefix, m1))).toBe(`w:${stale.token}`);
+  });
+
+  it("hands a refused message back (written → claimed) so a takeover may send it", async () => {
+    const a = new WriteFence(redis, prefix, 60);
+    const b = new WriteFence(redis, prefix, 60);
+    const [m] = ids(1) as [string];
+    await a.claim([m]);
+    const gate = a.gate(m);
+    expect(await gate.acquire()).toBe(true);
+    gate.release();
+    // Another worker's release changes nothing.
+    b.gate(m).release();
+    expect(await redis.get(fenceKey(prefix, m))).toBe(a.token);
+    expect(await b.takeOver([m])).toEqual(new Map([[m, "taken"]]));
+  });
+
+  it("forgets only its own fences, and calls a fence Redis lost missing", async () => {
+    const a = new WriteFence(redis, prefix, 60);
+    const b = new WriteFence(redis, prefix, 60);
+    const [m1, m2, m3] = ids(3) as [string, string, string];
+    await a.claim([m1, m2]);
+    await a.gate(m2).acquire();
+    await b.claim([m3]);
+    await a.forget([m1, m2, m3]);
+    expect(await redis.exists(fenceKey(prefix, m1), fenceKey(prefix, m2))).toBe(0);
+    expect(await redis.get(fenceKey(prefix, m3))).toBe(b.token);
+    expect(await b.takeOver([m1])).toEqual(new Map([[m1, "missing"]]));
+  });
+
+  it("answers every acquire of one tick from one pipeline, each with its own verdict", async () => {
+    const a = new WriteFence(redis, prefix, 60);
+    const b = new WriteFence(redis, prefix, 60);
+    const mine = ids(50);
+    const theirs = ids(50);
+    await a.claim(mine);
+    await b.claim(theirs);
+    const verdicts = await Promise.all([...mine, ...theirs].map((id) => a.gate(id).acquire()));
+    expect(verdicts.slice(0, 50).every((v) => v)).toBe(true);
+    expect(verdicts.slice(50).some((v) => v)).toBe(false);
+  });
+});
