@@ -275,8 +275,9 @@ type Routed = { message: RoutedMessage; providerIds: string[]; first: string };
  * runs dry between waves. Answers are recorded (`record`) continuously, in small groups, rather than once per wave or
  * batch: a receipt that comes back 50 ms after its submit then mostly finds its mapping instead of being parked. A
  * new wave starts only once the one WAVES_IN_PROGRESS places before it is fully recorded, so a worker that dies leaves
- * at most that many waves SUBMITTING, which become UNCONFIRMED and are never resubmitted; the rest of its batch is
- * still PENDING and goes out normally on redelivery. The high lane's batches are small and go in one wave, ahead of
+ * at most that many waves SUBMITTING: on redelivery, those its fences show it never wrote are submitted by the next
+ * worker, the few it had on the wire become UNCONFIRMED and are never resubmitted; the rest of its batch is still
+ * PENDING and goes out normally. The high lane's batches are small and go in one wave, ahead of
  * the low lane (see LanePriority). Returns the sum of what `record` returned.
  */
 async function submitInWaves(
