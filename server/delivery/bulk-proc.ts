@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Db } from "../db";
+import { metrics } from "../observability/metrics";
 import type { VolleyProducer } from "../kafka/client";
 import type { ConsumedRecord, Rejected } from "../kafka/consumer";
 import type { MessageStatusEvent, MessageStatusValue, RoutedMessage } from "../kafka/topics";
@@ -145,6 +146,7 @@ async function takeOverOrphans(deps: BulkProcDeps, existing: Map<string, Submiss
   const orphaned = [...existing.values()].filter((r) => r.state === "SUBMITTING").map((r) => r.messageId);
   const fences = await deps.fence.takeOver(orphaned);
   const taken = orphaned.filter((id) => fences.get(id) === "taken");
+  for (const verdict of fences.values()) metrics.orphanedSubmits.inc({ fence: verdict });
   await markUnconfirmed(
     deps.db.pool,
     orphaned.filter((id) => fences.get(id) !== "taken"),

@@ -75,6 +75,12 @@ export const metrics = {
     labelNames: ["provider"],
     registers: [registry],
   }),
+  orphanedSubmits: new Counter({
+    name: "volley_delivery_orphaned_submits_total",
+    help: "Messages found SUBMITTING (their worker died or lost the partition), by what their write fence said: taken (never written, submitted again), written or missing (left UNCONFIRMED)",
+    labelNames: ["fence"],
+    registers: [registry],
+  }),
   smppThrottled: new Counter({
     name: "volley_smpp_throttled_total",
     help: "submit_sm parts answered ESME_RTHROTTLED (retried after a backoff)",

@@ -7,6 +7,7 @@ import { WriteFence } from "@/server/delivery/fence";
 import { providerStatusKey } from "@/server/delivery/keys";
 import { concatenationRef } from "@/server/delivery/smpp/encode";
 import { createLogger } from "@/server/logger";
+import { metrics } from "@/server/observability/metrics";
 import { SmscSimulator, type SmscSimulatorConfig } from "@/server/smsc/simulator";
 import { RedisSmscStore } from "@/server/smsc/store";
 import type { StartedWorker } from "@/server/worker/run-worker";
@@ -374,6 +375,11 @@ describe("delivery through bulk-proc and the SMSC simulator", () => {
     const written = ids.slice(0, 3);
     const queued = ids.slice(3);
     expect(await Promise.all(written.map((id) => dead.gate(id).acquire()))).toEqual([true, true, true]);
+    const orphans = async () => {
+      const { values } = await metrics.orphanedSubmits.get();
+      return (fence: string) => values.find((v) => v.labels.fence === fence)?.value ?? 0;
+    };
+    const before = await orphans();
 
     await caller.campaigns.launch({ id: c.id });
     await waitFor(
@@ -389,6 +395,8 @@ describe("delivery through bulk-proc and the SMSC simulator", () => {
     expect((await store.stats([SYSTEM_ID])).messages).toBe(3);
     for (const id of written) expect(await store.messageCount(id)).toBeFalsy();
     await expectNoneTwice(store, ids);
+    const after = await orphans();
+    expect([after("taken") - before("taken"), after("written") - before("written")]).toEqual([3, 3]);
     // Had the old worker been alive after all, its late write of a taken-over message is refused.
     expect(await dead.gate(queued[0]!).acquire()).toBe(false);
   });
