@@ -58,7 +58,7 @@ export type TakeOver = "taken" | "written" | "missing";
 /** One bulk-proc process's side of the fences: its token, and the Redis calls, pipelined per batch or per tick. */
 export class WriteFence {
   private readonly redis: FenceRedis;
-  private marking: { key: string; resolve: (ok: boolean) => void; reject: (err: unknown) => void }[] = [];
+  private marking: { messageId: string; resolve: (ok: boolean) => void; reject: (err: unknown) => void }[] = [];
 
   constructor(
     redis: Redis,
@@ -93,20 +93,20 @@ export class WriteFence {
   }
 
   gate(messageId: string): WriteGate {
-    const key = fenceKey(this.prefix, messageId);
     return {
-      acquire: () => this.markWritten(key),
+      acquire: () => this.markWritten(messageId),
       release: () => {
         // Fire and forget: if it never lands, a crash leaves the message UNCONFIRMED rather than resubmitted.
-        void (this.redis.fenceUnmarkWritten(key, this.token) as Promise<unknown>).catch(() => undefined);
+        const unmark = this.redis.fenceUnmarkWritten(fenceKey(this.prefix, messageId), this.token);
+        void (unmark as Promise<unknown>).catch(() => undefined);
       },
     };
   }
 
   /** Every acquire of the same tick goes in one pipeline: the provider's pump asks for a window's worth at once. */
-  private markWritten(key: string): Promise<boolean> {
+  private markWritten(messageId: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.marking.push({ key, resolve, reject });
+      this.marking.push({ messageId, resolve, reject });
       if (this.marking.length === 1) process.nextTick(() => void this.flushMarks());
     });
   }
@@ -114,15 +114,12 @@ export class WriteFence {
   private async flushMarks(): Promise<void> {
     const batch = this.marking;
     this.marking = [];
-    const pipeline = this.redis.pipeline() as unknown as Pipeline;
-    for (const m of batch) pipeline.fenceMarkWritten(m.key, this.token);
     try {
-      const replies = (await pipeline.exec()) ?? [];
-      batch.forEach((m, i) => {
-        const [err, value] = replies[i] ?? [new Error("no reply from Redis")];
-        if (err) m.reject(err);
-        else m.resolve(value === 1);
-      });
+      const replies = await this.each(
+        batch.map((m) => m.messageId),
+        (p, key) => p.fenceMarkWritten(key, this.token),
+      );
+      batch.forEach((m, i) => m.resolve(replies[i] === 1));
     } catch (err) {
       for (const m of batch) m.reject(err);
     }

@@ -4,13 +4,12 @@ import { submitWithFailover, type ProviderGateway } from "./submit-with-failover
 
 const sms: OutboundSms = { id: "m1", from: "TESTCO", to: "+447911123456", text: "hi" };
 const policy = { maxAttempts: 3, backoffBaseMs: 1, backoffMaxMs: 2 };
-const transient = (reason: string, mayHaveBeenSent = false): SubmitResult => ({
-  ok: false,
-  kind: "transient",
-  reason,
-  mayHaveBeenSent,
-  acceptedPartIds: [],
-});
+const failure = (
+  kind: Extract<SubmitResult, { ok: false }>["kind"],
+  reason: string,
+  mayHaveBeenSent = false,
+): SubmitResult => ({ ok: false, kind, reason, mayHaveBeenSent, acceptedPartIds: [] });
+const transient = (reason: string, mayHaveBeenSent = false) => failure("transient", reason, mayHaveBeenSent);
 
 function gateway(available: string[], answers: Record<string, SubmitResult[]>) {
   const calls: string[] = [];
@@ -36,13 +35,7 @@ describe("submitWithFailover", () => {
   });
 
   it("skips unavailable providers, rejects permanent failures and never resubmits what may have been sent", async () => {
-    const permanent: SubmitResult = {
-      ok: false,
-      kind: "permanent",
-      reason: "ESME_RSUBMITFAIL",
-      mayHaveBeenSent: false,
-      acceptedPartIds: [],
-    };
+    const permanent = failure("permanent", "ESME_RSUBMITFAIL");
     const r1 = gateway(["b"], { a: [], b: [permanent] });
     expect(await submitWithFailover(r1.g, ["a", "b"], sms, policy)).toEqual({
       kind: "rejected",
@@ -70,13 +63,7 @@ describe("submitWithFailover", () => {
   });
 
   it("stops at once, on no other provider, when the write gate says another worker holds the message", async () => {
-    const fenced: SubmitResult = {
-      ok: false,
-      kind: "fenced",
-      reason: "FENCED",
-      mayHaveBeenSent: false,
-      acceptedPartIds: [],
-    };
+    const fenced = failure("fenced", "FENCED");
     const gates: unknown[] = [];
     const gate = { acquire: async () => false, release: () => undefined };
     const r = gateway(["a", "b"], { a: [fenced], b: [] });
