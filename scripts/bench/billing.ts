@@ -7,7 +7,8 @@ import { closeDb, createDb } from "../../server/db";
 import { env } from "../../server/env";
 import { createKafka, createProducer, ensureTopics } from "../../server/kafka/client";
 import { kafkaConfig } from "../../server/kafka/config";
-import { TOPICS, type UsageCdrWire } from "../../server/kafka/topics";
+import { LANES } from "../../server/billing/lanes";
+import { cdrPacking, TOPICS, type PackedCdrWire } from "../../server/kafka/topics";
 import { createLogger } from "../../server/logger";
 import { createRedis } from "../../server/redis";
 
@@ -26,6 +27,7 @@ import { createRedis } from "../../server/redis";
 //   npm run bench:billing -- --cdrs 1000000 --accounts 10000
 //   options: --baseline-cdrs 20000 --batch 10000 --concurrency 4 --partitions 6 --workers 1
 //            --profile <dir> --node-options "<extra V8 flags for the worker>"
+//            --envelope v1 (one record per CDR instead of the gate's packed v2 records)
 
 function textArg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,6 +52,10 @@ const workerCount = arg("workers", 1);
 const profileDir = textArg("profile");
 // Extra V8 flags for the worker, after the heap cap every worker runs with.
 const workerNodeOptions = `--max-old-space-size=128 ${textArg("node-options") ?? ""}`.trim();
+// The CDRs are produced as the prepaid gate produces them: one gate batch's worth at a
+// time, packed per partition (v2); or one record per CDR (v1), as before v2 existed.
+const envelope = textArg("envelope") === "v1" ? "v1" : "v2";
+const GATE_BATCH = LANES.PREPAID.low.batch;
 const BASELINE_CONNECTIONS = 8;
 const OPENING = 1_000_000_000_000n;
 
@@ -75,12 +81,11 @@ let planId: string | undefined;
 const workers: ChildProcess[] = [];
 
 const at = new Date().toISOString();
-function cdr(k: number, kind: "kafka" | "base"): UsageCdrWire {
+function cdr(k: number, kind: "kafka" | "base"): PackedCdrWire {
   const unitPrice = BigInt(1 + (k % 5));
   const segments = 1 + (k % 3);
   const id = `${prefix}${kind}-${k}`;
   return {
-    v: 1,
     cdrId: id,
     messageId: id,
     accountId: accountIds[k % accountCount]!,
@@ -92,7 +97,6 @@ function cdr(k: number, kind: "kafka" | "base"): UsageCdrWire {
     unitPrice: unitPrice.toString(),
     amount: (unitPrice * BigInt(segments)).toString(),
     currency: "USD",
-    at,
   };
 }
 
@@ -124,7 +128,7 @@ async function runBaseline(): Promise<number> {
           const { rows } = await client.query<{ amount: string }>(
             `INSERT INTO ledger_entries (account_id, type, amount, reference, message_id, created_at)
              VALUES ($1, 'CHARGE', $2::bigint, $3, $4, $5) ON CONFLICT (reference) DO NOTHING RETURNING amount::text`,
-            [c.accountId, `-${c.amount}`, `cdr:${c.cdrId}`, c.messageId, c.at],
+            [c.accountId, `-${c.amount}`, `cdr:${c.cdrId}`, c.messageId, at],
           );
           if (rows[0]) {
             await client.query("UPDATE accounts SET balance = balance + $2::bigint, updated_at = now() WHERE id = $1", [
@@ -144,8 +148,9 @@ async function runBaseline(): Promise<number> {
 
 async function produceAll(): Promise<{ rate: number; startedAt: number }> {
   const producer = await createProducer(kafka);
-  const chunk = 5_000;
+  const chunk = GATE_BATCH;
   const inFlight = 4;
+  const packing = cdrPacking(at);
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -153,12 +158,14 @@ async function produceAll(): Promise<{ rate: number; startedAt: number }> {
       for (let from = next, to; from < cdrCount; from = next) {
         to = Math.min(from + chunk, cdrCount);
         next = to;
-        const records = [];
-        for (let k = from; k < to; k++) {
-          const c = cdr(k, "kafka");
-          records.push({ key: c.accountId, value: JSON.stringify(c) });
-        }
-        await producer.send(lowTopic, records);
+        const cdrs = [];
+        for (let k = from; k < to; k++) cdrs.push(cdr(k, "kafka"));
+        if (envelope === "v2") await producer.sendPacked(lowTopic, packing, cdrs);
+        else
+          await producer.send(
+            lowTopic,
+            cdrs.map((c) => ({ key: c.accountId, value: JSON.stringify({ v: 1, ...c, at }) })),
+          );
       }
     }),
   );
@@ -220,6 +227,11 @@ async function committedCount(admin: ReturnType<typeof kafka.admin>): Promise<nu
   return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }
 
+/** Records on the topic (v2 packs many CDRs in one): the worker is done when its group has committed them all. */
+async function producedCount(admin: ReturnType<typeof kafka.admin>): Promise<number> {
+  return (await admin.fetchTopicOffsets(lowTopic)).reduce((sum, p) => sum + Number(p.high), 0);
+}
+
 function metricValue(text: string, name: string): number {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
   return m ? Number(m[1]) : NaN;
@@ -272,10 +284,11 @@ async function runDeduction() {
   await admin.connect();
   let firstCommitAt: number | undefined;
   try {
+    const records = await producedCount(admin);
     for (;;) {
       const done = await committedCount(admin);
       if (done > 0) firstCommitAt ??= performance.now();
-      if (done >= cdrCount) break;
+      if (done >= records) break;
       const dead = started.find((w) => !isRunning(w.child));
       if (dead) throw new Error(`prepaid-manager exited (${dead.child.signalCode ?? dead.child.exitCode})`);
       await new Promise((r) => setTimeout(r, 100));
@@ -392,7 +405,10 @@ try {
     "worker settings",
     `${workerCount} × prepaid-manager, batch ${batchSize}, concurrency ${concurrency}, ${partitions} partitions, ${workerNodeOptions}`,
   );
-  row("produce (pre-loaded, 1 producer)", `${fmt(produced.rate)} CDR/s`);
+  row(
+    "produce (pre-loaded, 1 producer)",
+    `${fmt(produced.rate)} CDR/s, ${envelope === "v2" ? `v2 (gate batches of ${fmt(GATE_BATCH)} packed per partition)` : "v1 (one record per CDR)"}`,
+  );
   row("worker start-up (spawn → joined)", `${run.startupSeconds.toFixed(1)} s (not timed)`);
   row("apply (joined → all committed)", `${fmt(run.applyRate)} CDR/s (${run.applySeconds.toFixed(2)} s)`);
   row("  first offsets committed after", `${run.firstCommitSeconds.toFixed(2)} s`);

@@ -408,7 +408,12 @@ const STAGES: StageSpec[] = [
   { name: "launcher", topic: TOPICS.bulk.name, what: "messages published to bulk-topic" },
   { name: "validator", group: "validator", topic: TOPICS.bulk.name, what: "bulk-topic records" },
   { name: "prepaid-low", group: "prepaid-low", topic: TOPICS.prepaidLowBulk.name, what: "prepaid-low-bulk records" },
-  { name: "prepaid-manager", group: "prepaid-manager", topic: TOPICS.usageCdrLow.name, what: "usage-cdr-low CDRs" },
+  {
+    name: "prepaid-manager",
+    group: "prepaid-manager",
+    topic: TOPICS.usageCdrLow.name,
+    what: "usage-cdr-low records (a gate batch's CDRs packed per partition)",
+  },
   { name: "bulk-proc", group: "bulk-proc-low", topic: TOPICS.sendLow.name, what: "send-low records" },
   { name: "status-writer", group: "status-writer", topic: TOPICS.messageStatus.name, what: "message-status events" },
 ];

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Db } from "../db";
 import { startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
-import { TOPICS, usageCdrV1, type UsageCdr } from "../kafka/topics";
+import { cdrsIn, TOPICS, usageCdrRecord, type UsageCdr, type UsageCdrRecord } from "../kafka/topics";
 import { metrics } from "../observability/metrics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { startPollLoop } from "../worker/poll-loop";
@@ -36,7 +36,8 @@ export async function startDeductionService({
       topic: prefix + t.name,
       dlqTopic: prefix + t.dlq,
     })),
-    schema: usageCdrV1,
+    schema: usageCdrRecord,
+    itemsIn: cdrsIn,
     maxBatchSize: env.DEDUCTION_BATCH_SIZE,
     partitionsConsumedConcurrently: env.DEDUCTION_CONCURRENCY,
     handle: (records) => applyCdrs({ db, redis }, records),
@@ -64,8 +65,8 @@ export async function startDeductionService({
  */
 export async function applyCdrs(
   deps: { db: Pick<Db, "pool">; redis: Redis },
-  records: ConsumedRecord<UsageCdr>[],
-): Promise<Rejected<UsageCdr>[]> {
+  records: ConsumedRecord<UsageCdrRecord>[],
+): Promise<Rejected<UsageCdrRecord>[]> {
   const stopTimer = metrics.deductionBatchSeconds.startTimer();
   const { result, cdrs, rejected } = await applyCdrBatch(deps.redis, records, async (cdrs) => {
     const debited = await deductBatch(deps.db, cdrs);

@@ -10,7 +10,8 @@ import {
   TOPICS,
   type MessageStatusEvent,
   type RoutedMessage,
-  type UsageCdrWire,
+  cdrPacking,
+  type PackedCdrWire,
 } from "../kafka/topics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { BalancesNotReady, reserve } from "./balance-gate";
@@ -161,14 +162,13 @@ export async function rateBatch(
   }
   const reservedIds = new Set(toReserve.filter((_, i) => results[i]).map((p) => p.message.messageId));
   const reserved = priced.map((p) => alreadyCharged.has(p.message.messageId) || reservedIds.has(p.message.messageId));
-  const cdrs: UsageCdrWire[] = [];
+  const cdrs: PackedCdrWire[] = [];
   const sends: RoutedMessage[] = [];
   const refused: MessageStatusEvent[] = [];
   priced.forEach((p, i) => {
     const m = p.message;
     if (reserved[i]) {
       cdrs.push({
-        v: 1,
         cdrId: m.messageId,
         messageId: m.messageId,
         accountId: m.accountId,
@@ -180,7 +180,6 @@ export async function rateBatch(
         unitPrice: p.unitPrice.toString(),
         amount: p.amount.toString(),
         currency: p.currency,
-        at: now.toISOString(),
         ...(spec.hasDestination ? { destination: destinationOf(m.recipient) } : {}),
       });
       sends.push(m);
@@ -196,10 +195,7 @@ export async function rateBatch(
     }
   });
   await Promise.all([
-    deps.producer.send(
-      deps.topicPrefix + spec.cdr.name,
-      cdrs.map((c) => ({ key: c.accountId, value: JSON.stringify(c) })),
-    ),
+    deps.producer.sendPacked(deps.topicPrefix + spec.cdr.name, cdrPacking(now.toISOString()), cdrs),
     deps.producer.send(
       deps.topicPrefix + TOPICS.messageStatus.name,
       refused.map((s) => ({ key: s.messageId, value: JSON.stringify(s) })),

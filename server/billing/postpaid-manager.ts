@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Db } from "../db";
 import { startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
-import { TOPICS, usageCdrV1, type UsageCdr } from "../kafka/topics";
+import { cdrsIn, TOPICS, usageCdrRecord, type UsageCdrRecord } from "../kafka/topics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { applyCdrBatch } from "./cdr-batch";
 import { applyUsageBatch } from "./postpaid-usage";
@@ -29,7 +29,8 @@ export async function startPostpaidManager({
     groupId: `${prefix}postpaid-manager`,
     topic: prefix + TOPICS.usageCdrPostpaid.name,
     dlqTopic: prefix + TOPICS.usageCdrPostpaid.dlq,
-    schema: usageCdrV1,
+    schema: usageCdrRecord,
+    itemsIn: cdrsIn,
     maxBatchSize: env.DEDUCTION_BATCH_SIZE,
     partitionsConsumedConcurrently: env.DEDUCTION_CONCURRENCY,
     handle: (records) => applyUsageCdrs({ db, redis }, records),
@@ -44,7 +45,7 @@ export async function startPostpaidManager({
  */
 export async function applyUsageCdrs(
   deps: { db: Pick<Db, "pool">; redis: Redis },
-  records: ConsumedRecord<UsageCdr>[],
-): Promise<Rejected<UsageCdr>[]> {
+  records: ConsumedRecord<UsageCdrRecord>[],
+): Promise<Rejected<UsageCdrRecord>[]> {
   return (await applyCdrBatch(deps.redis, records, (cdrs) => applyUsageBatch(deps.db, cdrs))).rejected;
 }

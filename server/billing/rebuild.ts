@@ -3,7 +3,7 @@ import type { Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import type { Db } from "../db";
 import { readUncommitted } from "../kafka/read-range";
-import { TOPICS, usageCdrV1, type UsageCdr } from "../kafka/topics";
+import { TOPICS, usageCdrRecord, type UsageCdr } from "../kafka/topics";
 import { availableKey, GATE_BASE_SQL, holdKey, pendingKey, readyKey } from "./balance-gate";
 
 // Rebuilding the gate's balances after Redis lost them (or on first start):
@@ -109,9 +109,15 @@ async function remainingHolds(db: Db, unapplied: Map<string, UsageCdr[]>) {
 function parseCdrs(records: { value: Buffer }[]): Map<string, UsageCdr> {
   const seen = new Map<string, UsageCdr>();
   for (const r of records) {
-    const parsed = usageCdrV1.safeParse(JSON.parse(r.value.toString("utf8") || "null"));
+    let json: unknown;
+    try {
+      json = JSON.parse(r.value.toString("utf8"));
+    } catch {
+      continue;
+    }
+    const parsed = usageCdrRecord.safeParse(json);
     // Unreadable CDRs are the managers' dead letters, not charges.
-    if (parsed.success) seen.set(parsed.data.cdrId, parsed.data);
+    if (parsed.success) for (const cdr of parsed.data.cdrs) seen.set(cdr.cdrId, cdr);
   }
   return seen;
 }

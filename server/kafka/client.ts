@@ -13,7 +13,13 @@ export type KafkaConfig = {
   partitionOverrides: Record<string, number>;
 };
 
-export type OutgoingRecord = { key: string | Buffer | null; value: string | Buffer; headers?: IHeaders };
+export type OutgoingRecord = {
+  key: string | Buffer | null;
+  value: string | Buffer;
+  headers?: IHeaders;
+  /** Set only where the key alone does not say it (packed records). */
+  partition?: number;
+};
 
 export function createKafka(config: KafkaConfig, log: Logger): Kafka {
   return new Kafka({
@@ -61,8 +67,46 @@ export async function ensureTopics(kafka: Kafka, config: KafkaConfig): Promise<s
 export type VolleyProducer = {
   /** Sends and waits for all in-sync replicas (acks -1). */
   send(topic: string, records: OutgoingRecord[]): Promise<void>;
+  /**
+   * Sends keyed items packed: the items whose keys hash to one partition go
+   * together, `maxPerRecord` at most per record, to the partition a record
+   * keyed by any one of them would go to (so keyed order and keyed ownership
+   * hold as if each were its own record); each record is keyed by its first item.
+   */
+  sendPacked<T>(topic: string, packing: Packing<T>, items: T[]): Promise<void>;
   disconnect(): Promise<void>;
 };
+
+export type Packing<T> = {
+  keyOf: (item: T) => string;
+  /** The record value carrying these items (all bound for one partition). */
+  pack: (items: T[]) => string;
+  maxPerRecord: number;
+};
+
+// A topic's partition count, looked up again after this long: partitions can
+// be added to a live topic (keyed placement then moves, for every producer alike).
+const PARTITION_COUNT_TTL_MS = 60_000;
+
+/** The items bound for each partition, by the default partitioner (murmur2 of the key, Java-compatible). */
+export function groupByPartition<T>(items: T[], keyOf: (item: T) => string, partitions: number): Map<number, T[]> {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
+  }));
+  const byPartition = new Map<number, T[]>();
+  for (const item of items) {
+    const partition = partitioner({ topic: "", partitionMetadata, message: { key: keyOf(item), value: null } });
+    const list = byPartition.get(partition);
+    if (list) list.push(item);
+    else byPartition.set(partition, [item]);
+  }
+  return byPartition;
+}
 
 export async function createProducer(kafka: Kafka): Promise<VolleyProducer> {
   // The default (murmur2, Java-compatible) partitioner: a key lands on the
@@ -72,11 +116,41 @@ export async function createProducer(kafka: Kafka): Promise<VolleyProducer> {
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
+  let admin: Admin | undefined;
+  const partitionCounts = new Map<string, { count: number; at: number }>();
+  async function partitionsOf(topic: string): Promise<number> {
+    const known = partitionCounts.get(topic);
+    if (known && Date.now() - known.at < PARTITION_COUNT_TTL_MS) return known.count;
+    if (!admin) {
+      admin = kafka.admin();
+      await admin.connect();
+    }
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const count = topics[0]?.partitions.length ?? 0;
+    if (count === 0) throw new Error(`topic ${topic} has no partitions`);
+    partitionCounts.set(topic, { count, at: Date.now() });
+    return count;
+  }
+  const send: VolleyProducer["send"] = async (topic, records) => {
+    if (records.length === 0) return;
+    await producer.send({ topic, acks: -1, messages: records });
+  };
   return {
-    async send(topic, records) {
-      if (records.length === 0) return;
-      await producer.send({ topic, acks: -1, messages: records });
+    send,
+    async sendPacked(topic, { keyOf, pack, maxPerRecord }, items) {
+      if (items.length === 0) return;
+      const records: OutgoingRecord[] = [];
+      for (const [partition, bound] of groupByPartition(items, keyOf, await partitionsOf(topic))) {
+        for (let i = 0; i < bound.length; i += maxPerRecord) {
+          const chunk = bound.slice(i, i + maxPerRecord);
+          records.push({ key: keyOf(chunk[0]!), value: pack(chunk), partition });
+        }
+      }
+      await send(topic, records);
     },
-    disconnect: () => producer.disconnect(),
+    async disconnect() {
+      await admin?.disconnect();
+      await producer.disconnect();
+    },
   };
 }

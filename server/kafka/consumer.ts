@@ -4,7 +4,7 @@ import type { z } from "zod";
 import { metrics } from "../observability/metrics";
 import type { VolleyProducer } from "./client";
 import { isTransientError } from "./errors";
-import { DLQ_HEADERS } from "./topics";
+import { DLQ_HEADERS, issuesText } from "./topics";
 
 export type ConsumedRecord<T> = {
   topic: string;
@@ -14,8 +14,13 @@ export type ConsumedRecord<T> = {
   value: T;
 };
 
-/** A record the handler cannot process however often it is retried. */
-export type Rejected<T> = { record: ConsumedRecord<T>; error: string };
+/**
+ * A record the handler cannot process however often it is retried. A record
+ * that carries several items (a v2 CDR batch) can be rejected once per bad
+ * item, each with the item alone as `deadLetter`: what goes to the dead-letter
+ * topic instead of the whole record, whose other items were processed.
+ */
+export type Rejected<T> = { record: ConsumedRecord<T>; error: string; deadLetter?: { key: string; value: string } };
 
 /** Returns the records to dead-letter (bad input), throws on transient failure. */
 export type BatchHandler<T> = (records: ConsumedRecord<T>[]) => Promise<Rejected<T>[] | void>;
@@ -39,8 +44,10 @@ export type BatchConsumerOptions<T> = (
   schema: z.ZodType<T>;
   producer: VolleyProducer;
   log: Logger;
-  /** Records handed to `handle` at once: small for OTP lanes, large for bulk. */
+  /** Records (or items, see itemsIn) handed to `handle` at once: small for OTP lanes, large for bulk. */
   maxBatchSize: number;
+  /** How many items a record carries, for topics whose records carry several (v2 CDR batches): counted against maxBatchSize. */
+  itemsIn?: (value: T) => number;
   partitionsConsumedConcurrently?: number;
   fromBeginning?: boolean;
   /** Attempts at a chunk failing for a non-transient reason before its records are tried one by one. */
@@ -64,8 +71,7 @@ export function decodeRecord<T>(
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-    return { ok: false, message, error: `schema: ${detail}` };
+    return { ok: false, message, error: `schema: ${issuesText(parsed.error)}` };
   }
   return {
     ok: true,
@@ -183,34 +189,42 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
       const consumed = metrics.recordsConsumed.labels(opts.groupId, batch.topic);
       const deadLettered = metrics.recordsDeadLettered.labels(opts.groupId, batch.topic);
       const batchSeconds = metrics.batchSeconds.labels(opts.groupId, batch.topic);
-      for (let i = 0; i < batch.messages.length; i += opts.maxBatchSize) {
+      for (let next = 0; next < batch.messages.length;) {
         if (!isRunning() || isStale()) return;
-        const chunk = batch.messages.slice(i, i + opts.maxBatchSize);
         const stopTimer = batchSeconds.startTimer();
         const valid: ConsumedRecord<T>[] = [];
-        const poison: { message: KafkaMessage; error: string }[] = [];
+        const poison: { message: KafkaMessage; error: string; deadLetter?: Rejected<T>["deadLetter"] }[] = [];
         const byOffset = new Map<string, KafkaMessage>();
-        for (const message of chunk) {
+        // A chunk is maxBatchSize items: records, or what the records carry where they carry several.
+        const from = next;
+        for (let items = 0; next < batch.messages.length && items < opts.maxBatchSize; next++) {
+          const message = batch.messages[next]!;
           const decoded = decodeRecord(opts.schema, batch.topic, batch.partition, message);
           if (decoded.ok) {
             valid.push(decoded.record);
             byOffset.set(message.offset, message);
-          } else poison.push(decoded);
+            items += opts.itemsIn?.(decoded.record.value) ?? 1;
+          } else {
+            poison.push(decoded);
+            items++;
+          }
         }
+        const chunk = batch.messages.slice(from, next);
         if (valid.length > 0) {
           const rejected = await handleWithAttempts(
             valid,
             `${batch.topic}:${batch.partition}:${chunk[0]!.offset}`,
             member,
           );
-          for (const r of rejected) poison.push({ message: byOffset.get(r.record.offset)!, error: r.error });
+          for (const r of rejected)
+            poison.push({ message: byOffset.get(r.record.offset)!, error: r.error, deadLetter: r.deadLetter });
         }
         if (poison.length > 0) {
           await opts.producer.send(
             dlqOf.get(batch.topic)!,
-            poison.map(({ message, error }) => ({
-              key: message.key,
-              value: message.value ?? Buffer.alloc(0),
+            poison.map(({ message, error, deadLetter }) => ({
+              key: deadLetter?.key ?? message.key,
+              value: deadLetter?.value ?? message.value ?? Buffer.alloc(0),
               headers: {
                 ...message.headers,
                 [DLQ_HEADERS.error]: error,

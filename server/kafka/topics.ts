@@ -104,35 +104,104 @@ export type MessageStatusEvent = z.infer<typeof messageStatusV1>;
 const minorUnitsText = z.string().regex(/^-?\d{1,30}$/, "must be an integer amount in minor units");
 export const minorUnits = minorUnitsText.transform((s) => BigInt(s));
 
+/** The fields of a CDR, whichever envelope carries it. */
+const usageCdrFields = {
+  cdrId: z.string().min(1).max(200),
+  messageId: z.string().min(1).max(200),
+  accountId: z.string().min(1),
+  clientId: z.string().min(1),
+  campaignId: z.string().min(1).nullable(),
+  category: messageCategory,
+  recipient: z.string().min(1).max(64),
+  segments: z.number().int().min(1),
+  unitPrice: minorUnitsText,
+  amount: minorUnitsText,
+  currency: z.string().length(3),
+  // Added after v1 shipped: ISO 3166 region of the recipient, for invoices.
+  destination: z.string().min(2).max(3).optional(),
+};
+
+// Money becomes bigint in one transform of the whole record rather than one per
+// field: CDRs are decoded tens of thousands a second, and each transform costs.
+function withMoney<C extends { unitPrice: string; amount: string }>(
+  cdr: C,
+): Omit<C, "unitPrice" | "amount"> & { unitPrice: bigint; amount: bigint } {
+  return { ...cdr, unitPrice: BigInt(cdr.unitPrice), amount: BigInt(cdr.amount) };
+}
+
+const usageCdrV1Object = z.object({ v: z.literal(1), ...usageCdrFields, at: z.iso.datetime() });
+
 /**
  * A usage record (CDR): one charge for one message, keyed by account on the
  * CDR topics so that one account is debited by one consumer at a time. The
  * id is the message id: a replayed CDR is the same charge.
  */
-export const usageCdrV1 = z
-  .object({
-    v: z.literal(1),
-    cdrId: z.string().min(1).max(200),
-    messageId: z.string().min(1).max(200),
-    accountId: z.string().min(1),
-    clientId: z.string().min(1),
-    campaignId: z.string().min(1).nullable(),
-    category: messageCategory,
-    recipient: z.string().min(1).max(64),
-    segments: z.number().int().min(1),
-    unitPrice: minorUnitsText,
-    amount: minorUnitsText,
-    currency: z.string().length(3),
-    at: z.iso.datetime(),
-    // Added after v1 shipped: ISO 3166 region of the recipient, for invoices.
-    destination: z.string().min(2).max(3).optional(),
-  })
-  // Money becomes bigint in one transform of the whole record rather than one per
-  // field: CDRs are decoded tens of thousands a second, and each transform costs.
-  .transform((cdr) => ({ ...cdr, unitPrice: BigInt(cdr.unitPrice), amount: BigInt(cdr.amount) }));
+export const usageCdrV1 = usageCdrV1Object.transform(withMoney);
 export type UsageCdr = z.infer<typeof usageCdrV1>;
 /** What producers write: money as strings. */
 export type UsageCdrWire = z.input<typeof usageCdrV1>;
+
+/** Most CDRs one v2 record carries: a record stays far below Kafka's 1 MB default message size. */
+export const MAX_CDRS_PER_RECORD = 1_000;
+
+const packedCdr = z.object(usageCdrFields);
+export type PackedCdrWire = z.input<typeof packedCdr>;
+
+/**
+ * v2: the CDRs of one gate batch that share a partition, in one record (sent
+ * to the partition their account keys hash to, keyed by the first one's
+ * account), so an account's CDRs stay on one partition whichever envelope
+ * carries them. One Kafka record and one JSON document per batch and
+ * partition instead of per CDR: at tens of thousands of CDRs a second the
+ * per-record decoding was most of the deduction service's CPU. Each CDR is
+ * validated on its own, so one bad CDR is dead-lettered alone.
+ */
+export const usageCdrBatchV2 = z.object({
+  v: z.literal(2),
+  at: z.iso.datetime(),
+  cdrs: z.array(z.unknown()).min(1).max(MAX_CDRS_PER_RECORD),
+});
+export type UsageCdrBatchWire = { v: 2; at: string; cdrs: PackedCdrWire[] };
+
+/** The CDRs of one record on a CDR topic, and the ones in it that failed validation (v2 only). */
+export type UsageCdrRecord = { cdrs: UsageCdr[]; invalid: { cdr: UsageCdrWire; error: string }[] };
+
+/** What consumers of the CDR topics decode: v1 (one CDR) or v2 (a batch). */
+export const usageCdrRecord = z
+  .discriminatedUnion("v", [usageCdrV1Object, usageCdrBatchV2])
+  .transform((record): UsageCdrRecord => {
+    if (record.v === 1) return { cdrs: [withMoney(record)], invalid: [] };
+    const out: UsageCdrRecord = { cdrs: [], invalid: [] };
+    for (const item of record.cdrs) {
+      const parsed = packedCdr.safeParse(item);
+      if (parsed.success) out.cdrs.push({ v: 1, ...withMoney(parsed.data), at: record.at });
+      else
+        out.invalid.push({ cdr: { ...(item as UsageCdrWire), v: 1, at: record.at }, error: issuesText(parsed.error) });
+    }
+    return out;
+  });
+
+/** The CDRs a decoded record carries, valid or not: what a CDR consumer's batch size counts. */
+export const cdrsIn = (record: UsageCdrRecord) => record.cdrs.length + record.invalid.length;
+
+/** How producers pack the CDRs of one batch, all made at `at`, into v2 records (see VolleyProducer.sendPacked). */
+export function cdrPacking(at: string) {
+  return {
+    keyOf: (cdr: PackedCdrWire) => cdr.accountId,
+    pack: (cdrs: PackedCdrWire[]) => JSON.stringify({ v: 2, at, cdrs } satisfies UsageCdrBatchWire),
+    maxPerRecord: MAX_CDRS_PER_RECORD,
+  };
+}
+
+/** A CDR as a v1 record, the form a dead-lettered CDR of a v2 batch takes (replayable on its own). */
+export function usageCdrV1Json(cdr: UsageCdr | UsageCdrWire): string {
+  return JSON.stringify({ ...cdr, unitPrice: cdr.unitPrice.toString(), amount: cdr.amount.toString() });
+}
+
+/** Zod's issues as one line: `path: message; …`. */
+export function issuesText(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+}
 
 /** Billing events for other systems (alerts, CRM); Volley itself only produces them. */
 export const billingEventV1 = z.discriminatedUnion("type", [

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPrepaidLane } from "@/server/billing/lanes";
 import { TOPICS, type RoutedMessage } from "@/server/kafka/topics";
 import { createRedis } from "@/server/redis";
-import { createTestClient, createTestDeps, readTopic } from "./helpers";
+import { cdrsOnTopic, createTestClient, createTestDeps, readTopic } from "./helpers";
 
 // Redis loses everything (FLUSHALL) in the middle of a run: the gate stops,
 // rebuilds every balance from Postgres minus the CDRs not yet applied, and
@@ -70,11 +70,10 @@ describe("billing after Redis loses its data", () => {
       // Kafka delivery is at least once (a produce retried after a lost ack lands twice) and the deduction service
       // charges a cdrId once: what counts is the distinct CDRs.
       const cdrsOf = async (atLeast: number) => {
-        const mine = (rs: { key: string | null; value: string }[]) =>
+        const mine = (rs: { value: string }[]) =>
           new Map(
-            rs
-              .filter((r) => r.key === account.id)
-              .map((r) => JSON.parse(r.value) as { cdrId: string; amount: string })
+            cdrsOnTopic(rs)
+              .filter((c) => c.accountId === account.id)
               .map((c) => [c.cdrId, c]),
           );
         return [...mine(await readTopic(deps.kafka, cdrTopic, (rs) => mine(rs).size >= atLeast)).values()];

@@ -90,4 +90,45 @@ describe("batch consumer failures", () => {
       await consumer.stop();
     }
   });
+
+  it("counts the items records carry against the batch size (itemsIn)", async () => {
+    const topic = `${deps.env.KAFKA_TOPIC_PREFIX}consumer-items-${Date.now()}`;
+    const admin = deps.kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    // 12 records of 4 items each, produced before the consumer starts so that one fetch holds them all.
+    await deps.producer.send(
+      topic,
+      Array.from({ length: 12 }, (_, n) => ({ key: "k", value: JSON.stringify({ n, items: [1, 2, 3, 4] }) })),
+    );
+    const chunks: number[][] = [];
+    const consumer = await startBatchConsumer({
+      kafka: deps.kafka,
+      producer: deps.producer,
+      log: deps.log,
+      groupId: `${topic}-group`,
+      topic,
+      dlqTopic: `${topic}-dlq`,
+      schema: z.object({ n: z.number(), items: z.array(z.number()) }),
+      maxBatchSize: 10,
+      itemsIn: (value) => value.items.length,
+      handle: async (records) => {
+        chunks.push(records.map((r) => r.value.n));
+      },
+    });
+    try {
+      await waitFor(
+        async () => chunks.flat(),
+        (seen) => seen.includes(11),
+        { what: "every record handled", timeoutMs: 45_000 },
+      );
+      // A chunk closes once it holds maxBatchSize items or more: 3 records (12 items), not 10 records.
+      // (Usually [[0,1,2],[3,4,5],…]; a fetch that stops short of 12 records ends a chunk early.)
+      expect(chunks.flat()).toEqual(Array.from({ length: 12 }, (_, n) => n));
+      expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(3);
+    } finally {
+      await consumer.stop();
+    }
+  });
 });

@@ -5,9 +5,16 @@ import { deductBatch } from "@/server/billing/deduct";
 import { settledKey, startDeductionService } from "@/server/billing/deduction-worker";
 import { createKafka, createProducer, ensureTopics } from "@/server/kafka/client";
 import { kafkaConfig } from "@/server/kafka/config";
-import { DLQ_HEADERS, TOPICS, usageCdrV1, type UsageCdrWire } from "@/server/kafka/topics";
+import {
+  cdrPacking,
+  DLQ_HEADERS,
+  TOPICS,
+  usageCdrV1,
+  type PackedCdrWire,
+  type UsageCdrWire,
+} from "@/server/kafka/topics";
 import type { StartedWorker } from "@/server/worker/run-worker";
-import { createTestClient, createTestDeps, readTopic, waitFor, waitForGroupCaughtUp } from "./helpers";
+import { cdrsOnTopic, createTestClient, createTestDeps, readTopic, waitFor, waitForGroupCaughtUp } from "./helpers";
 
 // The prepaid-manager against real Kafka, Postgres and Redis: every CDR is
 // charged exactly once, whether it arrives twice or the worker is killed
@@ -182,6 +189,78 @@ describe("prepaid-manager in process", () => {
     expect(errors[negative.cdrId]).toMatch(/negative amount/);
     await waitForGroupCaughtUp(deps.kafka, group(), low());
     await expectChargedOnce([account!], [good]);
+  });
+  it("reads CDRs packed per partition (v2): charges each once, dead-letters a bad one alone, keeps each account on its partition", async () => {
+    const accounts = await createAccounts(4, () => 10_000n);
+    const at = new Date().toISOString();
+    const packed = (c: UsageCdrWire): PackedCdrWire => {
+      const { v: _v, at: _at, ...fields } = c;
+      return fields;
+    };
+    const good = accounts.flatMap((a) =>
+      Array.from({ length: 25 }, (_, k) => cdr(a, `v2-${a.id}-${k}`, 3n, 1 + (k % 2))),
+    );
+    const unknown = {
+      ...cdr(accounts[0]!, `v2-unknown-${accounts[0]!.id}`, 3n, 1),
+      accountId: `missing-${accounts[0]!.id}`,
+    };
+    const invalid = { ...cdr(accounts[1]!, `v2-invalid-${accounts[1]!.id}`, 3n, 1), segments: 0 };
+    const items = [...good, unknown, invalid].map(packed);
+    // Small records (7 CDRs at most), so that the CDRs of one partition span several records.
+    const packing = { ...cdrPacking(at), maxPerRecord: 7 };
+    await deps.producer.sendPacked(low(), packing, items);
+    // The same CDRs again, packed again (a gate batch replayed), and one of each account as v1 records.
+    await deps.producer.sendPacked(low(), packing, items);
+    await produce(
+      low(),
+      accounts.map((a) => good.find((c) => c.accountId === a.id)!),
+    );
+
+    await waitFor(
+      () => chargeCount(accounts.map((a) => a.id)),
+      (n) => n === good.length,
+      { what: "every good CDR of the packed records to be charged" },
+    );
+    await waitForGroupCaughtUp(deps.kafka, group(), low());
+    await expectChargedOnce(
+      accounts,
+      good.map((c) => ({ ...c, at })),
+    );
+
+    // The two bad CDRs went to the dead letters alone, as v1 records keyed by their account; their
+    // records' other CDRs were charged (above).
+    const dead = await readTopic(deps.kafka, deps.env.KAFKA_TOPIC_PREFIX + TOPICS.usageCdrLow.dlq, (rs) =>
+      [unknown, invalid].every((c) => rs.some((r) => r.value.includes(c.cdrId))),
+    );
+    const letters = dead.filter((r) => [unknown.cdrId, invalid.cdrId].some((id) => r.value.includes(id)));
+    for (const letter of letters) {
+      const json = JSON.parse(letter.value) as UsageCdrWire;
+      expect(json).toMatchObject({ v: 1, at });
+      expect(letter.key).toBe(json.accountId);
+    }
+    const errorOf = (id: string) => letters.find((r) => r.value.includes(id))!.headers[DLQ_HEADERS.error];
+    expect(errorOf(unknown.cdrId)).toBe(`unknown account ${unknown.accountId}`);
+    expect(errorOf(invalid.cdrId)).toMatch(/^schema: segments: /);
+    // Fixed by hand, the invalid one replays as the v1 record it is.
+    const invalidLetter = JSON.parse(letters.find((r) => r.value.includes(invalid.cdrId))!.value) as UsageCdrWire;
+    expect(usageCdrV1.safeParse({ ...invalidLetter, segments: 1 }).success).toBe(true);
+
+    // Every record holding an account's CDRs, packed or not, is on the partition its key hashes to.
+    const onTopic = await readTopic(
+      deps.kafka,
+      low(),
+      // Both sends of every valid CDR (the invalid one is no CDR), and the v1 ones.
+      (rs) =>
+        cdrsOnTopic(rs).filter((c) => c.cdrId.startsWith("v2-")).length >= (items.length - 1) * 2 + accounts.length,
+    );
+    const partitionsOf = new Map<string, Set<number>>();
+    for (const record of onTopic) {
+      for (const c of cdrsOnTopic([record])) {
+        if (!c.cdrId.startsWith("v2-")) continue;
+        partitionsOf.set(c.accountId, (partitionsOf.get(c.accountId) ?? new Set()).add(record.partition));
+      }
+    }
+    for (const a of accounts) expect([...partitionsOf.get(a.id)!], `partitions of ${a.id}`).toHaveLength(1);
   });
 });
 

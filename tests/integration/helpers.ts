@@ -7,6 +7,7 @@ import { closeDb, createDb } from "@/server/db";
 import { env } from "@/server/env";
 import { createKafka, createProducer, ensureTopics } from "@/server/kafka/client";
 import { kafkaConfig } from "@/server/kafka/config";
+import { usageCdrRecord, usageCdrV1Json, type UsageCdrWire } from "@/server/kafka/topics";
 import { createLogger } from "@/server/logger";
 import { createRedis } from "@/server/redis";
 import type { StartedWorker, WorkerDeps } from "@/server/worker/run-worker";
@@ -162,7 +163,25 @@ export async function waitForGroupCaughtUp(
   }
 }
 
-export type RawRecord = { key: string | null; value: string; headers: Record<string, string> };
+export type RawRecord = { partition: number; key: string | null; value: string; headers: Record<string, string> };
+
+/**
+ * The CDRs a CDR topic's records carry (v1, or packed v2 as the gate sends
+ * them), as v1 wire CDRs, in order; records that are not CDRs (other tests'
+ * poison) are skipped.
+ */
+export function cdrsOnTopic(records: { value: string }[]): UsageCdrWire[] {
+  return records.flatMap((r) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(r.value);
+    } catch {
+      return [];
+    }
+    const parsed = usageCdrRecord.safeParse(json);
+    return parsed.success ? parsed.data.cdrs.map((c) => JSON.parse(usageCdrV1Json(c)) as UsageCdrWire) : [];
+  });
+}
 
 /** Reads a topic from the beginning with a fresh group until `done` holds. */
 export async function readTopic(
@@ -183,6 +202,7 @@ export async function readTopic(
       if (seen.has(at)) return;
       seen.add(at);
       records.push({
+        partition,
         key: message.key?.toString() ?? null,
         value: message.value?.toString() ?? "",
         headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),

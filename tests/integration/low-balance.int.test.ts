@@ -78,9 +78,9 @@ async function publishedEvents(accountId: string, count: number): Promise<RawRec
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ message }) => {
+    eachMessage: async ({ partition, message }) => {
       if (message.key?.toString() !== accountId) return;
-      records.push({ key: accountId, value: message.value?.toString() ?? "", headers: {} });
+      records.push({ partition, key: accountId, value: message.value?.toString() ?? "", headers: {} });
     },
   });
   const distinct = () =>

@@ -6,6 +6,7 @@ import { TOPICS, type BulkMessage, type RoutedMessage, type UsageCdrWire } from 
 import type { StartedWorker } from "@/server/worker/run-worker";
 import {
   callerAs,
+  cdrsOnTopic,
   createTestClient,
   createTestDeps,
   readTopic,
@@ -163,11 +164,8 @@ describe("postpaid lane", () => {
       ),
     );
     const cdrTopic = prefixed(TOPICS.usageCdrPostpaid.name);
-    const cdrs = (
-      await readTopic(deps.kafka, cdrTopic, (rs) => rs.filter((r) => r.key === account.id).length >= covered * 2)
-    )
-      .filter((r) => r.key === account.id)
-      .map((r) => JSON.parse(r.value) as UsageCdrWire);
+    const mine = (records: { value: string }[]) => cdrsOnTopic(records).filter((c) => c.accountId === account.id);
+    const cdrs: UsageCdrWire[] = mine(await readTopic(deps.kafka, cdrTopic, (rs) => mine(rs).length >= covered * 2));
     expect(new Set(cdrs.map((c) => c.cdrId)).size).toBe(covered);
     expect(cdrs.every((c) => c.destination === "GB")).toBe(true);
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPrepaidLane } from "@/server/billing/lanes";
 import { TOPICS, type BulkMessage, type RoutedMessage } from "@/server/kafka/topics";
 import type { StartedWorker } from "@/server/worker/run-worker";
-import { createTestClient, createTestDeps, readTopic, startStages, waitFor } from "./helpers";
+import { cdrsOnTopic, createTestClient, createTestDeps, readTopic, startStages, waitFor } from "./helpers";
 
 // The prepaid balance gate against real Kafka, Redis and Postgres: racing
 // senders can never spend more than the balance, and a replayed message is
@@ -63,11 +63,10 @@ describe("prepaid balance gate", () => {
     expect(refused).toBe(60);
     // Kafka delivery is at least once (a produce retried after a lost ack lands twice) and the deduction service
     // charges a cdrId once: what counts is the distinct CDRs.
-    const cdrsOf = (records: { key: string | null; value: string }[]) => [
+    const cdrsOf = (records: { value: string }[]) => [
       ...new Map(
-        records
-          .filter((r) => r.key === account.id)
-          .map((r) => JSON.parse(r.value) as { cdrId: string; messageId: string; amount: string })
+        cdrsOnTopic(records)
+          .filter((c) => c.accountId === account.id)
           .map((c) => [c.cdrId, c]),
       ).values(),
     ];
@@ -120,12 +119,13 @@ describe("prepaid balance gate", () => {
       replay.map((m) => ({ key: m.messageId, value: JSON.stringify(m) })),
     );
     // Re-emitted CDRs carry their own time; a produce retried after a lost ack is the same bytes.
+    const mineAll = (records: { value: string }[]) => cdrsOnTopic(records).filter((c) => c.accountId === account.id);
     const after = await readTopic(
       deps.kafka,
       prefixed(TOPICS.usageCdrHigh.name),
-      (records) => new Set(records.filter((r) => r.key === account.id).map((r) => r.value)).size >= covered * 2,
+      (records) => new Set(mineAll(records).map((c) => `${c.cdrId} ${c.at}`)).size >= covered * 2,
     );
-    const charged = after.filter((r) => r.key === account.id).map((r) => JSON.parse(r.value));
+    const charged = mineAll(after);
     // Re-emitted CDRs carry the same ids: the deduction service applies each once.
     expect(new Set(charged.map((c) => c.cdrId)).size).toBe(covered);
     expect(await deps.redis.get(`account:${account.id}:available`)).toBe("0");
