@@ -1,5 +1,6 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Producer, type IHeaders } from "kafkajs";
+import { Kafka, logLevel, type Admin, type Producer, type IHeaders } from "kafkajs";
 import type { Logger } from "pino";
+import { defaultPartitioner, partitionOfKey } from "./partitioner";
 import "./request-queue-fix";
 import { allTopicNames, partitionsFor } from "./topics";
 
@@ -90,17 +91,9 @@ const PARTITION_COUNT_TTL_MS = 60_000;
 
 /** The items bound for each partition, by the default partitioner (murmur2 of the key, Java-compatible). */
 export function groupByPartition<T>(items: T[], keyOf: (item: T) => string, partitions: number): Map<number, T[]> {
-  const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
-    partitionId,
-    leader: 0,
-    partitionErrorCode: 0,
-    replicas: [0],
-    isr: [0],
-  }));
   const byPartition = new Map<number, T[]>();
   for (const item of items) {
-    const partition = partitioner({ topic: "", partitionMetadata, message: { key: keyOf(item), value: null } });
+    const partition = partitionOfKey(keyOf(item), partitions);
     const list = byPartition.get(partition);
     if (list) list.push(item);
     else byPartition.set(partition, [item]);
@@ -113,7 +106,7 @@ export async function createProducer(kafka: Kafka): Promise<VolleyProducer> {
   // same partition whichever client produced it.
   const producer: Producer = kafka.producer({
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: defaultPartitioner,
   });
   await producer.connect();
   let admin: Admin | undefined;
