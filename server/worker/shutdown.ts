@@ -24,27 +24,12 @@ export class ShutdownManager {
     const onSignal = (signal: NodeJS.Signals) => {
       this.log.info({ signal }, "shutting down");
       void this.shutdown().then(
-        () => this.flushLog().then(() => exit(0)),
-        () => this.flushLog().then(() => exit(1)),
+        () => exit(0),
+        () => exit(1),
       );
     };
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
-  }
-
-  /**
-   * pino writes to stdout asynchronously; on process.exit it flushes what is buffered synchronously, and that can
-   * land ahead of a write still in flight, so the last lines (the shutdown steps) came out reordered. Waiting for
-   * the flush before exiting keeps them whole and in order.
-   */
-  private flushLog(): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, 1_000);
-      this.log.flush(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
   }
 
   /** Safe to call twice: the second call waits for the first. */
