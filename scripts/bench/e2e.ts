@@ -415,7 +415,12 @@ const STAGES: StageSpec[] = [
     what: "usage-cdr-low records (a gate batch's CDRs packed per partition)",
   },
   { name: "bulk-proc", group: "bulk-proc-low", topic: TOPICS.sendLow.name, what: "send-low records" },
-  { name: "status-writer", group: "status-writer", topic: TOPICS.messageStatus.name, what: "message-status events" },
+  {
+    name: "status-writer",
+    group: "status-writer",
+    topic: TOPICS.messageStatus.name,
+    what: "message-status records (a batch's events packed per partition)",
+  },
 ];
 
 type Point = { t: number; done: number };

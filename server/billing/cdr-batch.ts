@@ -1,24 +1,15 @@
 import type { Redis } from "ioredis";
 import type { ConsumedRecord, Rejected } from "../kafka/consumer";
-import { cdrsIn, usageCdrV1Json, type UsageCdr, type UsageCdrRecord, type UsageCdrWire } from "../kafka/topics";
+import { rejectItem } from "../kafka/packed";
+import { usageCdrV1Json, type UsageCdr, type UsageCdrRecord, type UsageCdrWire } from "../kafka/topics";
 import { settleReservations } from "./balance-gate";
 
 /** What a batch of CDRs came to: the ones that can never be applied, and why. */
 export type AppliedCdrs = { refused: { cdr: UsageCdr; reason: string }[] };
 
-/**
- * A CDR that can never be applied, for the dead-letter topic: a record of
- * several CDRs (v2) is not dead-lettered whole (the others were applied),
- * the CDR goes alone as a v1 record, keyed by its account.
- */
-function rejectCdr(
-  record: ConsumedRecord<UsageCdrRecord>,
-  cdr: UsageCdr | UsageCdrWire,
-  error: string,
-): Rejected<UsageCdrRecord> {
-  const alone = cdrsIn(record.value) === 1;
-  return alone ? { record, error } : { record, error, deadLetter: { key: cdr.accountId, value: usageCdrV1Json(cdr) } };
-}
+/** A CDR that can never be applied: dead-lettered alone, as a v1 record keyed by its account. */
+const rejectCdr = (record: ConsumedRecord<UsageCdrRecord>, cdr: UsageCdr | UsageCdrWire, error: string) =>
+  rejectItem(record, error, { key: cdr.accountId, value: usageCdrV1Json(cdr) });
 
 /**
  * The shape both CDR managers share (prepaid debits, postpaid unbilled usage):
@@ -38,8 +29,8 @@ export async function applyCdrBatch<R extends AppliedCdrs>(
   const rejected: Rejected<UsageCdrRecord>[] = [];
   const cdrs: UsageCdr[] = [];
   for (const record of records) {
-    for (const { cdr, error } of record.value.invalid) rejected.push(rejectCdr(record, cdr, `schema: ${error}`));
-    for (const cdr of record.value.cdrs) {
+    for (const { item, error } of record.value.invalid) rejected.push(rejectCdr(record, item, `schema: ${error}`));
+    for (const cdr of record.value.items) {
       if (cdr.amount < 0n) rejected.push(rejectCdr(record, cdr, `negative amount ${cdr.amount}`));
       else cdrs.push(cdr);
     }
@@ -49,7 +40,7 @@ export async function applyCdrBatch<R extends AppliedCdrs>(
   await settleReservations(redis, reasons.size > 0 ? cdrs.filter((c) => !reasons.has(c.cdrId)) : cdrs);
   if (reasons.size > 0) {
     for (const record of records) {
-      for (const cdr of record.value.cdrs) {
+      for (const cdr of record.value.items) {
         const reason = reasons.get(cdr.cdrId);
         if (reason) rejected.push(rejectCdr(record, cdr, reason));
       }

@@ -1,7 +1,8 @@
 import type { Redis } from "ioredis";
 import type { Db } from "../db";
 import { startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
-import { cdrsIn, TOPICS, usageCdrRecord, type UsageCdr, type UsageCdrRecord } from "../kafka/topics";
+import { itemsIn } from "../kafka/packed";
+import { TOPICS, usageCdrRecord, type UsageCdr, type UsageCdrRecord } from "../kafka/topics";
 import { metrics } from "../observability/metrics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { startPollLoop } from "../worker/poll-loop";
@@ -37,7 +38,7 @@ export async function startDeductionService({
       dlqTopic: prefix + t.dlq,
     })),
     schema: usageCdrRecord,
-    itemsIn: cdrsIn,
+    itemsIn,
     maxBatchSize: env.DEDUCTION_BATCH_SIZE,
     partitionsConsumedConcurrently: env.DEDUCTION_CONCURRENCY,
     handle: (records) => applyCdrs({ db, redis }, records),

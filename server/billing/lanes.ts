@@ -11,6 +11,7 @@ import {
   type MessageStatusEvent,
   type RoutedMessage,
   cdrPacking,
+  statusPacking,
   type PackedCdrWire,
 } from "../kafka/topics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
@@ -196,10 +197,7 @@ export async function rateBatch(
   });
   await Promise.all([
     deps.producer.sendPacked(deps.topicPrefix + spec.cdr.name, cdrPacking(now.toISOString()), cdrs),
-    deps.producer.send(
-      deps.topicPrefix + TOPICS.messageStatus.name,
-      refused.map((s) => ({ key: s.messageId, value: JSON.stringify(s) })),
-    ),
+    deps.producer.sendPacked(deps.topicPrefix + TOPICS.messageStatus.name, statusPacking, refused),
   ]);
   await deps.producer.send(
     deps.topicPrefix + spec.send.name,

@@ -1,7 +1,8 @@
 import type { Redis } from "ioredis";
 import type { Db } from "../db";
 import { startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
-import { cdrsIn, TOPICS, usageCdrRecord, type UsageCdrRecord } from "../kafka/topics";
+import { itemsIn } from "../kafka/packed";
+import { TOPICS, usageCdrRecord, type UsageCdrRecord } from "../kafka/topics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { applyCdrBatch } from "./cdr-batch";
 import { applyUsageBatch } from "./postpaid-usage";
@@ -30,7 +31,7 @@ export async function startPostpaidManager({
     topic: prefix + TOPICS.usageCdrPostpaid.name,
     dlqTopic: prefix + TOPICS.usageCdrPostpaid.dlq,
     schema: usageCdrRecord,
-    itemsIn: cdrsIn,
+    itemsIn,
     maxBatchSize: env.DEDUCTION_BATCH_SIZE,
     partitionsConsumedConcurrently: env.DEDUCTION_CONCURRENCY,
     handle: (records) => applyUsageCdrs({ db, redis }, records),

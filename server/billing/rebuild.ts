@@ -117,7 +117,7 @@ function parseCdrs(records: { value: Buffer }[]): Map<string, UsageCdr> {
     }
     const parsed = usageCdrRecord.safeParse(json);
     // Unreadable CDRs are the managers' dead letters, not charges.
-    if (parsed.success) for (const cdr of parsed.data.cdrs) seen.set(cdr.cdrId, cdr);
+    if (parsed.success) for (const cdr of parsed.data.items) seen.set(cdr.cdrId, cdr);
   }
   return seen;
 }

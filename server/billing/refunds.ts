@@ -4,7 +4,14 @@ import type { PoolClient } from "pg";
 import type { Db } from "../db";
 import { startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
 import { TransientError } from "../kafka/errors";
-import { messageStatusV1, TOPICS, type MessageStatusEvent, type MessageStatusValue } from "../kafka/topics";
+import { handleEachItem, itemsIn } from "../kafka/packed";
+import {
+  messageStatusRecord,
+  statusRecordOf,
+  TOPICS,
+  type MessageStatusEvent,
+  type MessageStatusValue,
+} from "../kafka/topics";
 import { FINAL_STATUSES } from "../messages/status";
 import { metrics } from "../observability/metrics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
@@ -316,10 +323,14 @@ export async function startRefunds({ env, log, db, redis, kafka, producer }: Wor
     groupId: `${prefix}refunds`,
     topic: prefix + TOPICS.messageStatus.name,
     dlqTopic: prefix + TOPICS.messageStatus.dlq,
-    schema: messageStatusV1,
+    schema: messageStatusRecord,
+    itemsIn,
     maxBatchSize: env.STATUS_WRITER_BATCH_SIZE,
     partitionsConsumedConcurrently: 2,
-    handle: (records) => refundFailedMessages({ db, redis, log, namespace: prefix }, records),
+    handle: (records) =>
+      handleEachItem(records, { item: statusRecordOf, wire: statusRecordOf }, (events) =>
+        refundFailedMessages({ db, redis, log, namespace: prefix }, events),
+      ),
   });
   return { stop: () => consumer.stop() };
 }

@@ -1,5 +1,5 @@
 import type { VolleyProducer } from "../kafka/client";
-import { TOPICS, type MessageStatusEvent, type MessageStatusValue } from "../kafka/topics";
+import { statusPacking, TOPICS, type MessageStatusEvent, type MessageStatusValue } from "../kafka/topics";
 
 export const DELIVERY_STAGE = "bulk-proc";
 
@@ -13,14 +13,11 @@ export function deliveryStatus(
   return { v: 1, messageId, status, reason, stage: DELIVERY_STAGE, at: at.toISOString(), ...extra };
 }
 
-/** One produce for the whole batch, keyed by message id like every status event. */
+/** One produce for the whole batch, packed per partition of the message ids (see packed.ts). */
 export async function emitStatuses(
   producer: VolleyProducer,
   prefix: string,
   events: MessageStatusEvent[],
 ): Promise<void> {
-  await producer.send(
-    prefix + TOPICS.messageStatus.name,
-    events.map((e) => ({ key: e.messageId, value: JSON.stringify(e) })),
-  );
+  await producer.sendPacked(prefix + TOPICS.messageStatus.name, statusPacking, events);
 }

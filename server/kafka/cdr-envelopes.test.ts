@@ -1,7 +1,8 @@
 import { Partitioners } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { groupByPartition } from "./client";
-import { cdrPacking, cdrsIn, MAX_CDRS_PER_RECORD, usageCdrRecord, usageCdrV1Json, type PackedCdrWire } from "./topics";
+import { itemsIn, MAX_ITEMS_PER_RECORD } from "./packed";
+import { cdrPacking, usageCdrRecord, usageCdrV1Json, type PackedCdrWire } from "./topics";
 
 const at = "2026-12-02T08:00:00.000Z";
 function item(n: number, over: Partial<PackedCdrWire> = {}): PackedCdrWire {
@@ -25,24 +26,24 @@ describe("usage CDR records", () => {
   it("reads a v1 record as one CDR, money as exact bigints", () => {
     const decoded = usageCdrRecord.parse({ v: 1, ...item(1), at });
     expect(decoded.invalid).toEqual([]);
-    expect(decoded.cdrs).toEqual([{ v: 1, ...item(1), unitPrice: 9007199254740993n, amount: 18014398509481986n, at }]);
+    expect(decoded.items).toEqual([{ v: 1, ...item(1), unitPrice: 9007199254740993n, amount: 18014398509481986n, at }]);
   });
 
   it("reads a v2 record as its CDRs, each stamped with the record's time, and sets a bad one apart", () => {
     const decoded = usageCdrRecord.parse({ v: 2, at, cdrs: [item(1), item(2, { segments: 0 }), item(3)] });
-    expect(decoded.cdrs.map((c) => [c.cdrId, c.at, c.amount])).toEqual([
+    expect(decoded.items.map((c) => [c.cdrId, c.at, c.amount])).toEqual([
       ["m-1", at, 18014398509481986n],
       ["m-3", at, 18014398509481986n],
     ]);
     expect(decoded.invalid).toHaveLength(1);
-    expect(decoded.invalid[0]!.cdr).toEqual({ ...item(2, { segments: 0 }), v: 1, at });
+    expect(decoded.invalid[0]!.item).toEqual({ ...item(2, { segments: 0 }), v: 1, at });
     expect(decoded.invalid[0]!.error).toMatch(/^segments: /);
-    expect(cdrsIn(decoded)).toBe(3);
+    expect(itemsIn(decoded)).toBe(3);
   });
 
   it("refuses a v2 record with no CDRs, too many, or no time", () => {
     expect(usageCdrRecord.safeParse({ v: 2, at, cdrs: [] }).success).toBe(false);
-    const tooMany = Array.from({ length: MAX_CDRS_PER_RECORD + 1 }, (_, n) => item(n));
+    const tooMany = Array.from({ length: MAX_ITEMS_PER_RECORD + 1 }, (_, n) => item(n));
     expect(usageCdrRecord.safeParse({ v: 2, at, cdrs: tooMany }).success).toBe(false);
     expect(usageCdrRecord.safeParse({ v: 2, cdrs: [item(1)] }).success).toBe(false);
     expect(usageCdrRecord.safeParse({ v: 3, at, cdrs: [item(1)] }).success).toBe(false);
@@ -51,8 +52,8 @@ describe("usage CDR records", () => {
   it("packs CDRs into a v2 record that reads back as the same CDRs, and a CDR alone back into v1", () => {
     const packing = cdrPacking(at);
     const decoded = usageCdrRecord.parse(JSON.parse(packing.pack([item(1), item(2)])));
-    expect(decoded.cdrs.map((c) => c.cdrId)).toEqual(["m-1", "m-2"]);
-    expect(usageCdrRecord.parse(JSON.parse(usageCdrV1Json(decoded.cdrs[1]!))).cdrs).toEqual([decoded.cdrs[1]]);
+    expect(decoded.items.map((c) => c.cdrId)).toEqual(["m-1", "m-2"]);
+    expect(usageCdrRecord.parse(JSON.parse(usageCdrV1Json(decoded.items[1]!))).items).toEqual([decoded.items[1]]);
   });
 });
 

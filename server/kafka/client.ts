@@ -109,19 +109,36 @@ export async function createProducer(kafka: Kafka): Promise<VolleyProducer> {
     createPartitioner: defaultPartitioner,
   });
   await producer.connect();
-  let admin: Admin | undefined;
-  const partitionCounts = new Map<string, { count: number; at: number }>();
-  async function partitionsOf(topic: string): Promise<number> {
+  // Concurrent first sends share one admin connection and one lookup per topic.
+  let admin: Promise<Admin> | undefined;
+  const partitionCounts = new Map<string, { count: Promise<number>; at: number }>();
+  function partitionsOf(topic: string): Promise<number> {
     const known = partitionCounts.get(topic);
     if (known && Date.now() - known.at < PARTITION_COUNT_TTL_MS) return known.count;
     if (!admin) {
-      admin = kafka.admin();
-      await admin.connect();
+      const connecting = (async () => {
+        const a = kafka.admin();
+        await a.connect();
+        return a;
+      })();
+      admin = connecting;
+      // A connection that failed is tried again by the next lookup.
+      connecting.catch(() => {
+        if (admin === connecting) admin = undefined;
+      });
     }
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-    const count = topics[0]?.partitions.length ?? 0;
-    if (count === 0) throw new Error(`topic ${topic} has no partitions`);
+    const connected = admin;
+    const count = (async () => {
+      const { topics } = await (await connected).fetchTopicMetadata({ topics: [topic] });
+      const n = topics[0]?.partitions.length ?? 0;
+      if (n === 0) throw new Error(`topic ${topic} has no partitions`);
+      return n;
+    })();
     partitionCounts.set(topic, { count, at: Date.now() });
+    // A failed lookup is not remembered: the next send asks again.
+    count.catch(() => {
+      if (partitionCounts.get(topic)?.count === count) partitionCounts.delete(topic);
+    });
     return count;
   }
   const send: VolleyProducer["send"] = async (topic, records) => {
@@ -142,7 +159,7 @@ export async function createProducer(kafka: Kafka): Promise<VolleyProducer> {
       await send(topic, records);
     },
     async disconnect() {
-      await admin?.disconnect();
+      await (await admin?.catch(() => undefined))?.disconnect();
       await producer.disconnect();
     },
   };

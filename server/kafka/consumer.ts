@@ -4,7 +4,8 @@ import type { z } from "zod";
 import { metrics } from "../observability/metrics";
 import type { VolleyProducer } from "./client";
 import { isTransientError } from "./errors";
-import { DLQ_HEADERS, issuesText } from "./topics";
+import { issuesText } from "./packed";
+import { DLQ_HEADERS } from "./topics";
 
 export type ConsumedRecord<T> = {
   topic: string;

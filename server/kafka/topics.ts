@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_ITEMS_PER_RECORD, packingOf, unpackItems, type Unpacked } from "./packed";
 
 // Every topic Volley uses and the envelope each one carries, shared by
 // producers and consumers. Envelopes are versioned with `v`; a change to a
@@ -100,6 +101,42 @@ export const messageStatusV1 = z.object({
 });
 export type MessageStatusEvent = z.infer<typeof messageStatusV1>;
 
+/**
+ * v2: the status events of one producer batch that share a partition, in one
+ * record (see packed.ts); each event is a whole v1 event, keyed by its
+ * message id as a v1 record would be.
+ */
+export const messageStatusBatchV2 = z.object({
+  v: z.literal(2),
+  events: z.array(z.unknown()).min(1).max(MAX_ITEMS_PER_RECORD),
+});
+
+/** The events of one record on message-status (invalid ones of a v2 record as they were). */
+export type MessageStatusRecord = Unpacked<MessageStatusEvent>;
+
+/** What consumers of message-status decode: v1 (one event) or v2 (a batch). */
+export const messageStatusRecord = z
+  .discriminatedUnion("v", [messageStatusV1, messageStatusBatchV2])
+  .transform((record): MessageStatusRecord =>
+    record.v === 1
+      ? { items: [record], invalid: [] }
+      : unpackItems(
+          record.events,
+          messageStatusV1,
+          (event) => event,
+          (item) => item,
+        ),
+  );
+
+/** How producers pack a batch's status events into v2 records (see VolleyProducer.sendPacked). */
+export const statusPacking = packingOf<MessageStatusEvent>("events", (event) => event.messageId);
+
+/** An event alone, as the v1 record a dead-lettered event of a v2 batch becomes, keyed by its message id. */
+export function statusRecordOf(event: unknown): { key: string; value: string } {
+  const id = (event as { messageId?: unknown } | null)?.messageId;
+  return { key: typeof id === "string" ? id : "", value: JSON.stringify(event) };
+}
+
 /** Integer minor units travel as decimal strings: JSON numbers lose precision past 2^53. */
 const minorUnitsText = z.string().regex(/^-?\d{1,30}$/, "must be an integer amount in minor units");
 export const minorUnits = minorUnitsText.transform((s) => BigInt(s));
@@ -141,66 +178,42 @@ export type UsageCdr = z.infer<typeof usageCdrV1>;
 /** What producers write: money as strings. */
 export type UsageCdrWire = z.input<typeof usageCdrV1>;
 
-/** Most CDRs one v2 record carries: a record stays far below Kafka's 1 MB default message size. */
-export const MAX_CDRS_PER_RECORD = 1_000;
-
 const packedCdr = z.object(usageCdrFields);
 export type PackedCdrWire = z.input<typeof packedCdr>;
 
 /**
- * v2: the CDRs of one gate batch that share a partition, in one record (sent
- * to the partition their account keys hash to, keyed by the first one's
- * account), so an account's CDRs stay on one partition whichever envelope
- * carries them. One Kafka record and one JSON document per batch and
- * partition instead of per CDR: at tens of thousands of CDRs a second the
- * per-record decoding was most of the deduction service's CPU. Each CDR is
- * validated on its own, so one bad CDR is dead-lettered alone.
+ * v2: the CDRs of one gate batch that share a partition, in one record (see
+ * packed.ts), all made at `at`; each keyed by its account as a v1 record would be.
  */
 export const usageCdrBatchV2 = z.object({
   v: z.literal(2),
   at: z.iso.datetime(),
-  cdrs: z.array(z.unknown()).min(1).max(MAX_CDRS_PER_RECORD),
+  cdrs: z.array(z.unknown()).min(1).max(MAX_ITEMS_PER_RECORD),
 });
-export type UsageCdrBatchWire = { v: 2; at: string; cdrs: PackedCdrWire[] };
 
-/** The CDRs of one record on a CDR topic, and the ones in it that failed validation (v2 only). */
-export type UsageCdrRecord = { cdrs: UsageCdr[]; invalid: { cdr: UsageCdrWire; error: string }[] };
+/** The CDRs of one record on a CDR topic (invalid ones of a v2 record as v1 wire CDRs). */
+export type UsageCdrRecord = Unpacked<UsageCdr, UsageCdrWire>;
 
 /** What consumers of the CDR topics decode: v1 (one CDR) or v2 (a batch). */
 export const usageCdrRecord = z
   .discriminatedUnion("v", [usageCdrV1Object, usageCdrBatchV2])
   .transform((record): UsageCdrRecord => {
-    if (record.v === 1) return { cdrs: [withMoney(record)], invalid: [] };
-    const out: UsageCdrRecord = { cdrs: [], invalid: [] };
-    for (const item of record.cdrs) {
-      const parsed = packedCdr.safeParse(item);
-      if (parsed.success) out.cdrs.push({ v: 1, ...withMoney(parsed.data), at: record.at });
-      else
-        out.invalid.push({ cdr: { ...(item as UsageCdrWire), v: 1, at: record.at }, error: issuesText(parsed.error) });
-    }
-    return out;
+    if (record.v === 1) return { items: [withMoney(record)], invalid: [] };
+    const { at } = record;
+    return unpackItems(
+      record.cdrs,
+      packedCdr,
+      (cdr) => ({ v: 1 as const, ...withMoney(cdr), at }),
+      (item) => ({ ...(item as PackedCdrWire), v: 1 as const, at }),
+    );
   });
 
-/** The CDRs a decoded record carries, valid or not: what a CDR consumer's batch size counts. */
-export const cdrsIn = (record: UsageCdrRecord) => record.cdrs.length + record.invalid.length;
-
 /** How producers pack the CDRs of one batch, all made at `at`, into v2 records (see VolleyProducer.sendPacked). */
-export function cdrPacking(at: string) {
-  return {
-    keyOf: (cdr: PackedCdrWire) => cdr.accountId,
-    pack: (cdrs: PackedCdrWire[]) => JSON.stringify({ v: 2, at, cdrs } satisfies UsageCdrBatchWire),
-    maxPerRecord: MAX_CDRS_PER_RECORD,
-  };
-}
+export const cdrPacking = (at: string) => packingOf<PackedCdrWire>("cdrs", (cdr) => cdr.accountId, { at });
 
 /** A CDR as a v1 record, the form a dead-lettered CDR of a v2 batch takes (replayable on its own). */
 export function usageCdrV1Json(cdr: UsageCdr | UsageCdrWire): string {
   return JSON.stringify({ ...cdr, unitPrice: cdr.unitPrice.toString(), amount: cdr.amount.toString() });
-}
-
-/** Zod's issues as one line: `path: message; …`. */
-export function issuesText(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
 }
 
 /** Billing events for other systems (alerts, CRM); Volley itself only produces them. */

@@ -1,5 +1,6 @@
 import { startBatchConsumer } from "../kafka/consumer";
-import { messageStatusV1, TOPICS } from "../kafka/topics";
+import { handleEachItem, itemsIn } from "../kafka/packed";
+import { messageStatusRecord, statusRecordOf, TOPICS } from "../kafka/topics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { writeStatusBatch } from "./status-writer";
 
@@ -12,10 +13,14 @@ export async function startStatusWriter({ env, log, db, redis, kafka, producer }
     groupId: `${env.KAFKA_TOPIC_PREFIX}status-writer`,
     topic: env.KAFKA_TOPIC_PREFIX + TOPICS.messageStatus.name,
     dlqTopic: env.KAFKA_TOPIC_PREFIX + TOPICS.messageStatus.dlq,
-    schema: messageStatusV1,
+    schema: messageStatusRecord,
+    itemsIn,
     maxBatchSize: env.STATUS_WRITER_BATCH_SIZE,
     partitionsConsumedConcurrently: 2,
-    handle: (records) => writeStatusBatch({ db, redis }, records),
+    handle: (records) =>
+      handleEachItem(records, { item: statusRecordOf, wire: statusRecordOf }, (events) =>
+        writeStatusBatch({ db, redis }, events),
+      ),
   });
   return { stop: () => consumer.stop() };
 }

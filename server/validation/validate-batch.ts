@@ -4,7 +4,14 @@ import { campaignStates } from "../campaigns/state";
 import type { Db } from "../db";
 import type { VolleyProducer } from "../kafka/client";
 import type { ConsumedRecord, Rejected } from "../kafka/consumer";
-import { TOPICS, type BulkMessage, type MessageStatusEvent, type RoutedMessage, type TopicKey } from "../kafka/topics";
+import {
+  statusPacking,
+  TOPICS,
+  type BulkMessage,
+  type MessageStatusEvent,
+  type RoutedMessage,
+  type TopicKey,
+} from "../kafka/topics";
 import { metrics } from "../observability/metrics";
 import { findOptedOut } from "../optouts/store";
 import { decide, precheck, type Decision } from "./decide";
@@ -82,10 +89,7 @@ export async function validateBatch(
   });
 
   await insertDeferred(deps.db, deferred);
-  await deps.producer.send(
-    deps.topicPrefix + TOPICS.messageStatus.name,
-    statuses.map((s) => ({ key: s.messageId, value: JSON.stringify(s) })),
-  );
+  await deps.producer.sendPacked(deps.topicPrefix + TOPICS.messageStatus.name, statusPacking, statuses);
   await Promise.all(
     [...routed].map(([topic, list]) =>
       deps.producer.send(

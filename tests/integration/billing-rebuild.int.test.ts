@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPrepaidLane } from "@/server/billing/lanes";
 import { TOPICS, type RoutedMessage } from "@/server/kafka/topics";
 import { createRedis } from "@/server/redis";
-import { cdrsOnTopic, createTestClient, createTestDeps, readTopic } from "./helpers";
+import { cdrsOnTopic, createTestClient, createTestDeps, readTopic, statusEventsOnTopic } from "./helpers";
 
 // Redis loses everything (FLUSHALL) in the middle of a run: the gate stops,
 // rebuilds every balance from Postgres minus the CDRs not yet applied, and
@@ -86,12 +86,11 @@ describe("billing after Redis loses its data", () => {
       await redis.flushall();
       await send(20, 40);
       // No validator ran here, so no message rows: read the gate's refusals off message-status.
-      const refusedKeys = (rs: { key: string | null; value: string }[]) =>
+      const refusedKeys = (rs: { value: string }[]) =>
         new Set(
-          rs
-            .filter((r) => r.key?.startsWith(`rebuild-${client.id}-`))
-            .filter((r) => JSON.parse(r.value).reason === "INSUFFICIENT_BALANCE")
-            .map((r) => r.key),
+          statusEventsOnTopic(rs)
+            .filter((e) => e.messageId.startsWith(`rebuild-${client.id}-`) && e.reason === "INSUFFICIENT_BALANCE")
+            .map((e) => e.messageId),
         );
       const statuses = await readTopic(
         deps.kafka,

@@ -4,7 +4,7 @@ import { startDeadLetterRecorder } from "@/server/dead-letters/recorder";
 import { REPLAY_HEADER, TOPICS, type BulkMessage } from "@/server/kafka/topics";
 import { startValidator } from "@/server/validation/validator";
 import type { StartedWorker } from "@/server/worker/run-worker";
-import { callerAs, createTestDeps, waitFor, waitForGroupCaughtUp } from "./helpers";
+import { callerAs, createTestDeps, statusEventsOnTopic, waitFor, waitForGroupCaughtUp } from "./helpers";
 
 // Dead letters end to end: the validator dead-letters what it cannot process,
 // the recorder copies it into dead_letters, operators list and replay it
@@ -67,11 +67,8 @@ async function collectStatusEvents() {
   await consumer.subscribe({ topic: prefix() + TOPICS.messageStatus.name, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ message }) => {
-      try {
-        events.push(JSON.parse(message.value?.toString() ?? "null") as (typeof events)[number]);
-      } catch {
-        // Not ours to judge here.
-      }
+      // Packed or not; what does not decode is not ours to judge here.
+      events.push(...statusEventsOnTopic([{ value: message.value?.toString() ?? "" }]));
     },
   });
   return { events, stop: () => consumer.disconnect() };

@@ -7,7 +7,15 @@ import { closeDb, createDb } from "@/server/db";
 import { env } from "@/server/env";
 import { createKafka, createProducer, ensureTopics } from "@/server/kafka/client";
 import { kafkaConfig } from "@/server/kafka/config";
-import { usageCdrRecord, usageCdrV1Json, type UsageCdrWire } from "@/server/kafka/topics";
+import type { z } from "zod";
+import type { Unpacked } from "@/server/kafka/packed";
+import {
+  messageStatusRecord,
+  usageCdrRecord,
+  usageCdrV1Json,
+  type MessageStatusEvent,
+  type UsageCdrWire,
+} from "@/server/kafka/topics";
 import { createLogger } from "@/server/logger";
 import { createRedis } from "@/server/redis";
 import type { StartedWorker, WorkerDeps } from "@/server/worker/run-worker";
@@ -165,12 +173,8 @@ export async function waitForGroupCaughtUp(
 
 export type RawRecord = { partition: number; key: string | null; value: string; headers: Record<string, string> };
 
-/**
- * The CDRs a CDR topic's records carry (v1, or packed v2 as the gate sends
- * them), as v1 wire CDRs, in order; records that are not CDRs (other tests'
- * poison) are skipped.
- */
-export function cdrsOnTopic(records: { value: string }[]): UsageCdrWire[] {
+/** The items a packed topic's records carry (v1, or v2 as producers send them), in order; records that fail to decode (other tests' poison) are skipped. */
+function itemsOnTopic<T>(records: { value: string }[], schema: z.ZodType<Unpacked<T, unknown>>): T[] {
   return records.flatMap((r) => {
     let json: unknown;
     try {
@@ -178,10 +182,18 @@ export function cdrsOnTopic(records: { value: string }[]): UsageCdrWire[] {
     } catch {
       return [];
     }
-    const parsed = usageCdrRecord.safeParse(json);
-    return parsed.success ? parsed.data.cdrs.map((c) => JSON.parse(usageCdrV1Json(c)) as UsageCdrWire) : [];
+    const parsed = schema.safeParse(json);
+    return parsed.success ? parsed.data.items : [];
   });
 }
+
+/** The CDRs on a CDR topic, as v1 wire CDRs. */
+export const cdrsOnTopic = (records: { value: string }[]): UsageCdrWire[] =>
+  itemsOnTopic(records, usageCdrRecord).map((c) => JSON.parse(usageCdrV1Json(c)) as UsageCdrWire);
+
+/** The status events on message-status. */
+export const statusEventsOnTopic = (records: { value: string }[]): MessageStatusEvent[] =>
+  itemsOnTopic(records, messageStatusRecord);
 
 /** Reads a topic from the beginning with a fresh group until `done` holds. */
 export async function readTopic(

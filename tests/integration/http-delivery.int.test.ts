@@ -9,7 +9,15 @@ import type { HttpProviderSettingsInput } from "@/server/delivery/http/schemas";
 import { handleReceiptWebhook } from "@/server/delivery/http/webhook";
 import { TOPICS, type MessageStatusEvent } from "@/server/kafka/topics";
 import type { StartedWorker } from "@/server/worker/run-worker";
-import { callerAs, createTestClient, createTestDeps, readTopic, startStages, waitFor } from "./helpers";
+import {
+  callerAs,
+  createTestClient,
+  createTestDeps,
+  readTopic,
+  startStages,
+  statusEventsOnTopic,
+  waitFor,
+} from "./helpers";
 
 // The HTTP provider through bulk-proc (issue #5): campaign → validator → prepaid lane → bulk-proc → the generic HTTP
 // adapter → a carrier API played by a node:http server in this test → receipts on the webhook → final statuses and
@@ -246,11 +254,8 @@ describe("delivery through bulk-proc and the HTTP provider", () => {
     // On message-status, counted by distinct message id (Kafka is at least once): one final status each.
     const finals = new Set(["DELIVERED", "UNDELIVERABLE", "REJECTED", "EXPIRED", "FAILED"]);
     const wanted = new Set(ids);
-    const finalEvents = (records: { key: string | null; value: string }[]) =>
-      records
-        .filter((r) => r.key !== null && wanted.has(r.key))
-        .map((r) => JSON.parse(r.value) as MessageStatusEvent)
-        .filter((e) => finals.has(e.status));
+    const finalEvents = (records: { value: string }[]) =>
+      statusEventsOnTopic(records).filter((e) => wanted.has(e.messageId) && finals.has(e.status));
     const records = await readTopic(
       deps.kafka,
       deps.env.KAFKA_TOPIC_PREFIX + TOPICS.messageStatus.name,

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import type { ConsumedRecord } from "./consumer";
+import { handleEachItem, itemsIn, type Unpacked } from "./packed";
+import { messageStatusRecord, statusPacking, statusRecordOf, type MessageStatusEvent } from "./topics";
+
+const at = "2026-12-02T08:00:00.000Z";
+const event = (messageId: string, status: MessageStatusEvent["status"] = "DELIVERED"): MessageStatusEvent => ({
+  v: 1,
+  messageId,
+  status,
+  reason: null,
+  stage: "bulk-proc",
+  at,
+});
+
+const consumed = <T>(value: T, offset = "5"): ConsumedRecord<T> => ({
+  topic: "message-status",
+  partition: 1,
+  offset,
+  key: "m-1",
+  value,
+});
+
+describe("message-status records", () => {
+  it("reads a v1 event and a packed v2 record alike, setting a bad event apart", () => {
+    expect(messageStatusRecord.parse(event("m-1"))).toEqual({ items: [event("m-1")], invalid: [] });
+    const packed = JSON.parse(
+      statusPacking.pack([event("m-1"), { ...event("m-2"), status: "LOST" as never }, event("m-3", "SUBMITTED")]),
+    );
+    const decoded = messageStatusRecord.parse(packed);
+    expect(decoded.items).toEqual([event("m-1"), event("m-3", "SUBMITTED")]);
+    expect(decoded.invalid).toHaveLength(1);
+    expect(decoded.invalid[0]!.item).toEqual({ ...event("m-2"), status: "LOST" });
+    expect(decoded.invalid[0]!.error).toMatch(/^status: /);
+    expect(itemsIn(decoded)).toBe(3);
+    // A reason left out (optional in v1, defaulted to null) is filled in for packed events too.
+    const { reason: _reason, ...noReason } = event("m-4");
+    expect(messageStatusRecord.parse({ v: 2, events: [noReason] }).items).toEqual([event("m-4")]);
+  });
+
+  it("keys a dead-lettered event by its message id, whatever shape it has", () => {
+    expect(statusRecordOf(event("m-9"))).toEqual({ key: "m-9", value: JSON.stringify(event("m-9")) });
+    expect(statusRecordOf({ messageId: 7 })).toEqual({ key: "", value: '{"messageId":7}' });
+    expect(statusRecordOf(null)).toEqual({ key: "", value: "null" });
+  });
+});
+
+describe("handleEachItem", () => {
+  const alone = { item: statusRecordOf, wire: statusRecordOf };
+
+  it("hands each item over as its own record and dead-letters what it rejects alone", async () => {
+    const packed = consumed<Unpacked<MessageStatusEvent>>({
+      items: [event("m-1"), event("m-2"), event("m-3")],
+      invalid: [{ item: { messageId: "m-4", status: "LOST" }, error: "status: invalid" }],
+    });
+    const single = consumed<Unpacked<MessageStatusEvent>>({ items: [event("m-5")], invalid: [] }, "6");
+    const seen: ConsumedRecord<MessageStatusEvent>[] = [];
+    const rejected = await handleEachItem([packed, single], alone, async (records) => {
+      seen.push(...records);
+      return records
+        .filter((r) => ["m-2", "m-5"].includes(r.value.messageId))
+        .map((record) => ({ record, error: `no ${record.value.messageId}` }));
+    });
+    expect(seen.map((r) => [r.offset, r.value.messageId])).toEqual([
+      ["5", "m-1"],
+      ["5", "m-2"],
+      ["5", "m-3"],
+      ["6", "m-5"],
+    ]);
+    expect(rejected.map((r) => [r.record, r.error, r.deadLetter])).toEqual([
+      [packed, "schema: status: invalid", { key: "m-4", value: '{"messageId":"m-4","status":"LOST"}' }],
+      [packed, "no m-2", statusRecordOf(event("m-2"))],
+      // A record of one item is dead-lettered as it is.
+      [single, "no m-5", undefined],
+    ]);
+  });
+});
