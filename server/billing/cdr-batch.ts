@@ -1,14 +1,14 @@
 import type { Redis } from "ioredis";
 import type { ConsumedRecord, Rejected } from "../kafka/consumer";
-import { rejectItem } from "../kafka/packed";
-import { usageCdrV1Json, type UsageCdr, type UsageCdrRecord, type UsageCdrWire } from "../kafka/topics";
+import { recordOfItem, rejectItem } from "../kafka/packed";
+import { usageCdrV1Json, type UsageCdr, type UsageCdrRecord } from "../kafka/topics";
 import { settleReservations } from "./balance-gate";
 
 /** What a batch of CDRs came to: the ones that can never be applied, and why. */
 export type AppliedCdrs = { refused: { cdr: UsageCdr; reason: string }[] };
 
 /** A CDR that can never be applied: dead-lettered alone, as a v1 record keyed by its account. */
-const rejectCdr = (record: ConsumedRecord<UsageCdrRecord>, cdr: UsageCdr | UsageCdrWire, error: string) =>
+const rejectCdr = (record: ConsumedRecord<UsageCdrRecord>, cdr: UsageCdr, error: string) =>
   rejectItem(record, error, { key: cdr.accountId, value: usageCdrV1Json(cdr) });
 
 /**
@@ -29,7 +29,8 @@ export async function applyCdrBatch<R extends AppliedCdrs>(
   const rejected: Rejected<UsageCdrRecord>[] = [];
   const cdrs: UsageCdr[] = [];
   for (const record of records) {
-    for (const { item, error } of record.value.invalid) rejected.push(rejectCdr(record, item, `schema: ${error}`));
+    for (const { item, error } of record.value.invalid)
+      rejected.push(rejectItem(record, `schema: ${error}`, recordOfItem(item, "accountId")));
     for (const cdr of record.value.items) {
       if (cdr.amount < 0n) rejected.push(rejectCdr(record, cdr, `negative amount ${cdr.amount}`));
       else cdrs.push(cdr);

@@ -1,7 +1,7 @@
 import { Partitioners } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { groupByPartition } from "./client";
-import { itemsIn, MAX_ITEMS_PER_RECORD } from "./packed";
+import { itemsIn, MAX_ITEMS_PER_RECORD, recordOfItem } from "./packed";
 import { cdrPacking, usageCdrRecord, usageCdrV1Json, type PackedCdrWire } from "./topics";
 
 const at = "2026-12-02T08:00:00.000Z";
@@ -39,6 +39,14 @@ describe("usage CDR records", () => {
     expect(decoded.invalid[0]!.item).toEqual({ ...item(2, { segments: 0 }), v: 1, at });
     expect(decoded.invalid[0]!.error).toMatch(/^segments: /);
     expect(itemsIn(decoded)).toBe(3);
+  });
+
+  it("sets apart an item that is not even an object, and dead-letters it as it came", () => {
+    const decoded = usageCdrRecord.parse({ v: 2, at, cdrs: [42, item(1)] });
+    expect(decoded.items.map((c) => c.cdrId)).toEqual(["m-1"]);
+    expect(decoded.invalid.map((i) => i.item)).toEqual([42]);
+    expect(recordOfItem(decoded.invalid[0]!.item, "accountId")).toEqual({ key: "", value: "42" });
+    expect(recordOfItem({ ...item(2), v: 1, at }, "accountId").key).toBe("acc-2");
   });
 
   it("refuses a v2 record with no CDRs, too many, or no time", () => {

@@ -81,6 +81,12 @@ export async function handleEachItem<T, W>(
   return rejected;
 }
 
+/** An item alone as a v1 record: its JSON, keyed by its `keyField` when that is text (whatever shape an invalid item has). */
+export function recordOfItem(item: unknown, keyField: string): { key: string; value: string } {
+  const key = typeof item === "object" && item !== null ? (item as Record<string, unknown>)[keyField] : undefined;
+  return { key: typeof key === "string" ? key : "", value: JSON.stringify(item) ?? "null" };
+}
+
 /** A packing for sendPacked: v2 records `{ v: 2, [field]: items, ...shared }`. */
 export function packingOf<T>(
   field: string,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_ITEMS_PER_RECORD, packingOf, unpackItems, type Unpacked } from "./packed";
+import { MAX_ITEMS_PER_RECORD, packingOf, recordOfItem, unpackItems, type Unpacked } from "./packed";
 
 // Every topic Volley uses and the envelope each one carries, shared by
 // producers and consumers. Envelopes are versioned with `v`; a change to a
@@ -132,10 +132,7 @@ export const messageStatusRecord = z
 export const statusPacking = packingOf<MessageStatusEvent>("events", (event) => event.messageId);
 
 /** An event alone, as the v1 record a dead-lettered event of a v2 batch becomes, keyed by its message id. */
-export function statusRecordOf(event: unknown): { key: string; value: string } {
-  const id = (event as { messageId?: unknown } | null)?.messageId;
-  return { key: typeof id === "string" ? id : "", value: JSON.stringify(event) };
-}
+export const statusRecordOf = (event: unknown) => recordOfItem(event, "messageId");
 
 /** Integer minor units travel as decimal strings: JSON numbers lose precision past 2^53. */
 const minorUnitsText = z.string().regex(/^-?\d{1,30}$/, "must be an integer amount in minor units");
@@ -191,8 +188,8 @@ export const usageCdrBatchV2 = z.object({
   cdrs: z.array(z.unknown()).min(1).max(MAX_ITEMS_PER_RECORD),
 });
 
-/** The CDRs of one record on a CDR topic (invalid ones of a v2 record as v1 wire CDRs). */
-export type UsageCdrRecord = Unpacked<UsageCdr, UsageCdrWire>;
+/** The CDRs of one record on a CDR topic (invalid ones of a v2 record stamped v1 with the record's time). */
+export type UsageCdrRecord = Unpacked<UsageCdr>;
 
 /** What consumers of the CDR topics decode: v1 (one CDR) or v2 (a batch). */
 export const usageCdrRecord = z
@@ -204,7 +201,7 @@ export const usageCdrRecord = z
       record.cdrs,
       packedCdr,
       (cdr) => ({ v: 1 as const, ...withMoney(cdr), at }),
-      (item) => ({ ...(item as PackedCdrWire), v: 1 as const, at }),
+      (item) => (typeof item === "object" && item !== null ? { ...item, v: 1, at } : item),
     );
   });
 

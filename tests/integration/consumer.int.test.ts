@@ -18,30 +18,32 @@ afterAll(async () => {
   await deps?.close();
 });
 
+/** Single-partition topics under this run's prefix, and the consumer settings both tests share. */
+async function singlePartitionTopics(...topics: string[]) {
+  const admin = deps.kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true });
+  await admin.disconnect();
+}
+const consumerOn = (topic: string, dlqTopic: string) => ({
+  kafka: deps.kafka,
+  producer: deps.producer,
+  log: deps.log,
+  groupId: `${topic}-group`,
+  topic,
+  dlqTopic,
+});
+
 describe("batch consumer failures", () => {
   it("dead-letters a record that keeps failing, retries transient failures, keeps the partition flowing", async () => {
     const topic = `${deps.env.KAFKA_TOPIC_PREFIX}consumer-test-${Date.now()}`;
     const dlq = `${topic}-dlq`;
-    const admin = deps.kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic, numPartitions: 1 },
-        { topic: dlq, numPartitions: 1 },
-      ],
-      waitForLeaders: true,
-    });
-    await admin.disconnect();
+    await singlePartitionTopics(topic, dlq);
 
     const handled: number[] = [];
     let flakyCalls = 0;
     const consumer = await startBatchConsumer({
-      kafka: deps.kafka,
-      producer: deps.producer,
-      log: deps.log,
-      groupId: `${topic}-group`,
-      topic,
-      dlqTopic: dlq,
+      ...consumerOn(topic, dlq),
       schema,
       maxBatchSize: 100,
       maxAttempts: 3,
@@ -93,10 +95,7 @@ describe("batch consumer failures", () => {
 
   it("counts the items records carry against the batch size (itemsIn)", async () => {
     const topic = `${deps.env.KAFKA_TOPIC_PREFIX}consumer-items-${Date.now()}`;
-    const admin = deps.kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-    await admin.disconnect();
+    await singlePartitionTopics(topic);
     // 12 records of 4 items each, produced before the consumer starts so that one fetch holds them all.
     await deps.producer.send(
       topic,
@@ -104,12 +103,7 @@ describe("batch consumer failures", () => {
     );
     const chunks: number[][] = [];
     const consumer = await startBatchConsumer({
-      kafka: deps.kafka,
-      producer: deps.producer,
-      log: deps.log,
-      groupId: `${topic}-group`,
-      topic,
-      dlqTopic: `${topic}-dlq`,
+      ...consumerOn(topic, `${topic}-dlq`),
       schema: z.object({ n: z.number(), items: z.array(z.number()) }),
       maxBatchSize: 10,
       itemsIn: (value) => value.items.length,
