@@ -403,7 +403,8 @@ async function runBaseline(sample: RoutedMessage): Promise<{ perSec: number; sec
 
 // ---------------------------------------------------------------- sampling
 
-type StageSpec = { name: string; group?: string; topic: string; what: string };
+/** `items`: what the records of a packed topic carry, counted by the worker (volley_kafka_items_consumed_total). */
+type StageSpec = { name: string; group?: string; topic: string; what: string; items?: string };
 const STAGES: StageSpec[] = [
   { name: "launcher", topic: TOPICS.bulk.name, what: "messages published to bulk-topic" },
   { name: "validator", group: "validator", topic: TOPICS.bulk.name, what: "bulk-topic records" },
@@ -413,6 +414,7 @@ const STAGES: StageSpec[] = [
     group: "prepaid-manager",
     topic: TOPICS.usageCdrLow.name,
     what: "usage-cdr-low records (a gate batch's CDRs packed per partition)",
+    items: "CDRs",
   },
   { name: "bulk-proc", group: "bulk-proc-low", topic: TOPICS.sendLow.name, what: "send-low records" },
   {
@@ -420,6 +422,7 @@ const STAGES: StageSpec[] = [
     group: "status-writer",
     topic: TOPICS.messageStatus.name,
     what: "message-status records (a batch's events packed per partition)",
+    items: "status events",
   },
 ];
 
@@ -449,6 +452,26 @@ async function sampleStages(t: number): Promise<Record<string, StageSample>> {
     }),
   );
   for (const p of procs) p.maxRssMb = Math.max(p.maxRssMb, procStatusMb(p.child.pid!, "VmRSS"));
+  return out;
+}
+
+/** Per packed stage, the items its worker's group consumed (from the worker's /metrics, read before it stops). */
+async function stageItemCounts(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const s of STAGES.filter((st) => st.items && st.group)) {
+    const proc = procs.find((p) => p.name === s.name);
+    if (!proc) continue;
+    const text = await (await fetch(`http://127.0.0.1:${proc.healthPort}/metrics`)).text();
+    const line = text
+      .split("\n")
+      .find(
+        (l) =>
+          l.startsWith("volley_kafka_items_consumed_total{") &&
+          l.includes(`group="${prefix}${s.group}"`) &&
+          l.includes(`topic="${prefix}${s.topic}"`),
+      );
+    if (line) out[s.name] = Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
   return out;
 }
 
@@ -683,6 +706,7 @@ async function main() {
     p.peakRssMb = procStatusMb(p.child.pid!, "VmHWM");
     p.maxRssMb = Math.max(p.maxRssMb, procStatusMb(p.child.pid!, "VmRSS"));
   }
+  const itemCounts = await stageItemCounts();
   await stopProcesses(workers);
   await stopProcesses([smsc]);
 
@@ -704,14 +728,17 @@ async function main() {
     `${fmt(baseline.perSec)} msgs/s (${baseline.seconds.toFixed(1)} s, ${baseline.bytes}-byte records)`,
   );
   row("ratio (end to end / baseline)", `${(msgsPerSec / baseline.perSec).toFixed(3)}`);
-  console.log("per stage (records its group committed / time busy):");
+  console.log("per stage (records its group committed / time busy; for packed topics, the items they carried too):");
   for (const s of STAGES) {
     const r = stageRates[s.name]!;
     const spread = stages[s.name]!;
+    const items = itemCounts[s.name];
+    const carried =
+      s.items && items !== undefined ? `, carrying ${fmt(items)} ${s.items}: ${fmt(items / r.seconds)} /s` : "";
     row(
       `  ${s.name}`,
       `${fmt(r.perSec)} /s  (${fmt(r.records)} ${s.what} in ${r.seconds.toFixed(1)} s, ` +
-        `t+${r.fromS.toFixed(1)}–${r.toS.toFixed(1)} s, ${spread.partitionsUsed}/${spread.partitions} partitions)`,
+        `t+${r.fromS.toFixed(1)}–${r.toS.toFixed(1)} s, ${spread.partitionsUsed}/${spread.partitions} partitions${carried})`,
     );
   }
   row(
@@ -757,6 +784,9 @@ async function main() {
               records: r.records,
               seconds: Math.round(r.seconds * 10) / 10,
               partitionsUsed: stages[k]!.partitionsUsed,
+              ...(itemCounts[k] !== undefined
+                ? { items: itemCounts[k], itemsPerSec: round(itemCounts[k] / r.seconds) }
+                : {}),
             },
           ]),
         ),

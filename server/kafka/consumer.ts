@@ -188,6 +188,7 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
       const member = { isActive: () => isRunning() && !isStale(), heartbeat };
       const consumed = metrics.recordsConsumed.labels(opts.groupId, batch.topic);
+      const consumedItems = metrics.itemsConsumed.labels(opts.groupId, batch.topic);
       const deadLettered = metrics.recordsDeadLettered.labels(opts.groupId, batch.topic);
       const batchSeconds = metrics.batchSeconds.labels(opts.groupId, batch.topic);
       for (let next = 0; next < batch.messages.length;) {
@@ -198,7 +199,8 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
         const byOffset = new Map<string, KafkaMessage>();
         // A chunk is maxBatchSize items: records, or what the records carry where they carry several.
         const from = next;
-        for (let items = 0; next < batch.messages.length && items < opts.maxBatchSize; next++) {
+        let items = 0;
+        for (; next < batch.messages.length && items < opts.maxBatchSize; next++) {
           const message = batch.messages[next]!;
           const decoded = decodeRecord(opts.schema, batch.topic, batch.partition, message);
           if (decoded.ok) {
@@ -249,6 +251,7 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
         await commitOffsetsIfNecessary();
         await heartbeat();
         consumed.inc(chunk.length);
+        consumedItems.inc(items);
         stopTimer();
       }
     },

@@ -11,6 +11,12 @@ export const metrics = {
     labelNames: ["group", "topic"],
     registers: [registry],
   }),
+  itemsConsumed: new Counter({
+    name: "volley_kafka_items_consumed_total",
+    help: "Items the consumed and committed records carried (a packed record carries several CDRs or status events)",
+    labelNames: ["group", "topic"],
+    registers: [registry],
+  }),
   recordsDeadLettered: new Counter({
     name: "volley_kafka_records_dead_lettered_total",
     help: "Kafka records sent to a dead-letter topic",

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { startBatchConsumer } from "@/server/kafka/consumer";
+import { metrics } from "@/server/observability/metrics";
 import { DLQ_HEADERS } from "@/server/kafka/topics";
 import { createTestDeps, readTopic, waitFor } from "./helpers";
 
@@ -121,6 +122,18 @@ describe("batch consumer failures", () => {
       // (Usually [[0,1,2],[3,4,5],…]; a fetch that stops short of 12 records ends a chunk early.)
       expect(chunks.flat()).toEqual(Array.from({ length: 12 }, (_, n) => n));
       expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(3);
+      // Counted once committed: 12 records, 48 items.
+      const counted = async (counter: typeof metrics.itemsConsumed) =>
+        (await counter.get()).values.find((v) => v.labels.group === `${topic}-group` && v.labels.topic === topic)
+          ?.value;
+      expect(
+        await waitFor(
+          () => counted(metrics.itemsConsumed),
+          (n) => n === 48,
+          { what: "items counted" },
+        ),
+      ).toBe(48);
+      expect(await counted(metrics.recordsConsumed)).toBe(12);
     } finally {
       await consumer.stop();
     }
