@@ -17,7 +17,7 @@ export type ConsumedRecord<T> = {
 
 /**
  * A record the handler cannot process however often it is retried. A record
- * that carries several items (a v2 CDR batch) can be rejected once per bad
+ * that carries several items (a packed v2 record, see packed.ts) can be rejected once per bad
  * item, each with the item alone as `deadLetter`: what goes to the dead-letter
  * topic instead of the whole record, whose other items were processed.
  */
@@ -47,7 +47,7 @@ export type BatchConsumerOptions<T> = (
   log: Logger;
   /** Records (or items, see itemsIn) handed to `handle` at once: small for OTP lanes, large for bulk. */
   maxBatchSize: number;
-  /** How many items a record carries, for topics whose records carry several (v2 CDR batches): counted against maxBatchSize. */
+  /** How many items a record carries, for topics whose records carry several (packed v2 records): counted against maxBatchSize. */
   itemsIn?: (value: T) => number;
   partitionsConsumedConcurrently?: number;
   fromBeginning?: boolean;
