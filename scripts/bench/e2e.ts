@@ -408,7 +408,13 @@ type StageSpec = { name: string; group?: string; topic: string; what: string; it
 const STAGES: StageSpec[] = [
   { name: "launcher", topic: TOPICS.bulk.name, what: "messages published to bulk-topic" },
   { name: "validator", group: "validator", topic: TOPICS.bulk.name, what: "bulk-topic records" },
-  { name: "prepaid-low", group: "prepaid-low", topic: TOPICS.prepaidLowBulk.name, what: "prepaid-low-bulk records" },
+  {
+    name: "prepaid-low",
+    group: "prepaid-low",
+    topic: TOPICS.prepaidLowBulk.name,
+    what: "prepaid-low-bulk records (a validator batch's messages packed per partition)",
+    items: "messages",
+  },
   {
     name: "prepaid-manager",
     group: "prepaid-manager",
@@ -416,7 +422,13 @@ const STAGES: StageSpec[] = [
     what: "usage-cdr-low records (a gate batch's CDRs packed per partition)",
     items: "CDRs",
   },
-  { name: "bulk-proc", group: "bulk-proc-low", topic: TOPICS.sendLow.name, what: "send-low records" },
+  {
+    name: "bulk-proc",
+    group: "bulk-proc-low",
+    topic: TOPICS.sendLow.name,
+    what: "send-low records (a gate batch's messages packed per partition)",
+    items: "messages",
+  },
   {
     name: "status-writer",
     group: "status-writer",

@@ -5,8 +5,11 @@ import { loadClientProfiles } from "../clients/profile";
 import type { Db } from "../db";
 import type { VolleyProducer } from "../kafka/client";
 import { startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
+import { handleEachItem, itemsIn } from "../kafka/packed";
 import {
-  routedMessageV1,
+  routedMessageRecord,
+  routedPacking,
+  routedRecordOf,
   TOPICS,
   type MessageStatusEvent,
   type RoutedMessage,
@@ -199,10 +202,7 @@ export async function rateBatch(
     deps.producer.sendPacked(deps.topicPrefix + spec.cdr.name, cdrPacking(now.toISOString()), cdrs),
     deps.producer.sendPacked(deps.topicPrefix + TOPICS.messageStatus.name, statusPacking, refused),
   ]);
-  await deps.producer.send(
-    deps.topicPrefix + spec.send.name,
-    sends.map((m) => ({ key: m.messageId, value: JSON.stringify(m) })),
-  );
+  await deps.producer.sendPacked(deps.topicPrefix + spec.send.name, routedPacking, sends);
   return rejected;
 }
 
@@ -249,15 +249,18 @@ function startLane(billingType: BillingType, lane: Lane) {
       groupId: env.KAFKA_TOPIC_PREFIX + laneName(billingType, lane),
       topic: env.KAFKA_TOPIC_PREFIX + spec.source.name,
       dlqTopic: env.KAFKA_TOPIC_PREFIX + spec.source.dlq,
-      schema: routedMessageV1,
+      schema: routedMessageRecord,
+      itemsIn,
       maxBatchSize: spec.batch,
       partitionsConsumedConcurrently: spec.concurrency,
       handle: (records) =>
-        rateBatch(
-          { db, redis, kafka, log, producer, topicPrefix: env.KAFKA_TOPIC_PREFIX, plans },
-          billingType,
-          lane,
-          records,
+        handleEachItem(records, { item: routedRecordOf, wire: routedRecordOf }, (messages) =>
+          rateBatch(
+            { db, redis, kafka, log, producer, topicPrefix: env.KAFKA_TOPIC_PREFIX, plans },
+            billingType,
+            lane,
+            messages,
+          ),
         ),
     });
     return {

@@ -1,5 +1,6 @@
 import { startBatchConsumer } from "../kafka/consumer";
-import { routedMessageV1, TOPICS } from "../kafka/topics";
+import { handleEachItem, itemsIn } from "../kafka/packed";
+import { routedMessageRecord, routedRecordOf, TOPICS } from "../kafka/topics";
 import { startPollLoop } from "../worker/poll-loop";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { processSendBatch, releaseParked, type BulkProcDeps, type Lane } from "./bulk-proc";
@@ -74,10 +75,14 @@ export async function startBulkProc({ env, log, db, redis, kafka, producer }: Wo
         groupId: `${prefix}bulk-proc-${lane}`,
         topic: prefix + LANES[lane].topic.name,
         dlqTopic: prefix + LANES[lane].topic.dlq,
-        schema: routedMessageV1,
+        schema: routedMessageRecord,
+        itemsIn,
         maxBatchSize: LANES[lane].batch,
         partitionsConsumedConcurrently: LANES[lane].concurrency,
-        handle: (records) => processSendBatch(deps, lane, records),
+        handle: (records) =>
+          handleEachItem(records, { item: routedRecordOf, wire: routedRecordOf }, (messages) =>
+            processSendBatch(deps, lane, messages),
+          ),
       }),
     ),
   );

@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
 import type { VolleyProducer } from "../kafka/client";
-import type { RoutedMessage } from "../kafka/topics";
+import { routedPacking, type RoutedMessage } from "../kafka/topics";
 import { metrics } from "../observability/metrics";
 
 // Messages that no provider can take right now (every provider on their route enabled but down, throttling without
@@ -63,13 +63,13 @@ export async function releaseParkedSends(
       if (ready(r.payload, r.valid_until)) release.push(r);
       else still.push(r.message_id);
     }
-    const byTopic = new Map<string, { key: string; value: string }[]>();
+    const byTopic = new Map<string, RoutedMessage[]>();
     for (const r of release) {
-      const records = byTopic.get(r.topic) ?? [];
-      records.push({ key: r.message_id, value: JSON.stringify(r.payload) });
-      byTopic.set(r.topic, records);
+      const messages = byTopic.get(r.topic);
+      if (messages) messages.push(r.payload);
+      else byTopic.set(r.topic, [r.payload]);
     }
-    for (const [topic, records] of byTopic) await deps.producer.send(topic, records);
+    for (const [topic, messages] of byTopic) await deps.producer.sendPacked(topic, routedPacking, messages);
     if (release.length > 0) {
       await client.query("DELETE FROM parked_sends WHERE message_id = ANY($1::text[])", [
         release.map((r) => r.message_id),

@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { ConsumedRecord } from "./consumer";
 import { handleEachItem, itemsIn, type Unpacked } from "./packed";
-import { messageStatusRecord, statusPacking, statusRecordOf, type MessageStatusEvent } from "./topics";
+import {
+  messageStatusRecord,
+  routedMessageRecord,
+  routedPacking,
+  routedRecordOf,
+  statusPacking,
+  statusRecordOf,
+  type MessageStatusEvent,
+  type RoutedMessage,
+} from "./topics";
 
 const at = "2026-12-02T08:00:00.000Z";
 const event = (messageId: string, status: MessageStatusEvent["status"] = "DELIVERED"): MessageStatusEvent => ({
@@ -42,6 +51,43 @@ describe("message-status records", () => {
     expect(statusRecordOf(event("m-9"))).toEqual({ key: "m-9", value: JSON.stringify(event("m-9")) });
     expect(statusRecordOf({ messageId: 7 })).toEqual({ key: "", value: '{"messageId":7}' });
     expect(statusRecordOf(null)).toEqual({ key: "", value: "null" });
+  });
+});
+
+describe("routed message records (billing and send lanes)", () => {
+  const routed = (messageId: string): RoutedMessage => ({
+    v: 1,
+    messageId,
+    clientId: "c-1",
+    accountId: "a-1",
+    campaignId: null,
+    billingType: "PREPAID",
+    category: "MARKETING",
+    recipient: "+447400123456",
+    sender: "Volley",
+    body: "Hello",
+    encoding: "GSM7",
+    segments: 1,
+    createdAt: at,
+  });
+
+  it("reads a v1 message and a packed v2 record alike, setting a bad message apart", () => {
+    expect(routedMessageRecord.parse(routed("m-1"))).toEqual({ items: [routed("m-1")], invalid: [] });
+    const decoded = routedMessageRecord.parse(
+      JSON.parse(routedPacking.pack([routed("m-1"), { ...routed("m-2"), recipient: "0740" }, routed("m-3")])),
+    );
+    expect(decoded.items).toEqual([routed("m-1"), routed("m-3")]);
+    expect(decoded.invalid).toEqual([
+      { item: { ...routed("m-2"), recipient: "0740" }, error: "recipient: must be E.164" },
+    ]);
+    expect(routedPacking.keyOf(routed("m-7"))).toBe("m-7");
+    expect(routedRecordOf(routed("m-2"))).toEqual({ key: "m-2", value: JSON.stringify(routed("m-2")) });
+  });
+
+  it("refuses a v2 record with no messages or more than a record may carry", () => {
+    expect(routedMessageRecord.safeParse({ v: 2, messages: [] }).success).toBe(false);
+    expect(routedMessageRecord.safeParse({ v: 2, messages: Array(1_001).fill(routed("m-1")) }).success).toBe(false);
+    expect(routedMessageRecord.safeParse({ v: 2, events: [routed("m-1")] }).success).toBe(false);
   });
 });
 

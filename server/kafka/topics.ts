@@ -6,6 +6,25 @@ import { MAX_ITEMS_PER_RECORD, packingOf, recordOfItem, unpackItems, type Unpack
 // version only adds optional fields so that messages already in flight stay
 // readable. A breaking change is a new version in a discriminated union.
 
+/**
+ * Records of a topic whose items travel alone (v1: `single`) or packed (v2:
+ * `{ v: 2, [field]: [...] }`, see packed.ts); each packed item is a whole v1
+ * item, checked on its own so that one bad item does not sink the others.
+ */
+function singleOrPacked<S extends z.ZodObject<{ v: z.ZodLiteral<1> } & z.ZodRawShape>>(single: S, field: string) {
+  const packed = z.object({ v: z.literal(2), [field]: z.array(z.unknown()).min(1).max(MAX_ITEMS_PER_RECORD) });
+  return z.discriminatedUnion("v", [single, packed]).transform((record): Unpacked<z.output<S>> => {
+    if (record.v === 1) return { items: [record as z.output<S>], invalid: [] };
+    const items = (record as Record<string, unknown>)[field] as unknown[];
+    return unpackItems(
+      items,
+      single,
+      (item) => item,
+      (item) => item,
+    );
+  });
+}
+
 export const messageCategory = z.enum(["MARKETING", "AUTHENTICATION", "AGENT_FLOW"]);
 
 /** One recipient of a campaign (or one API send) on its way to validation. */
@@ -54,6 +73,22 @@ export const routedMessageV1 = z.object({
 });
 export type RoutedMessage = z.infer<typeof routedMessageV1>;
 
+/** The messages of one record on a billing or send lane (invalid ones of a v2 record as they were). */
+export type RoutedMessageRecord = Unpacked<RoutedMessage>;
+
+/**
+ * What consumers of the billing and send lanes decode: v1 (one message) or
+ * v2, the messages of one producer batch that share a partition in one
+ * record, each a whole v1 message keyed by its message id.
+ */
+export const routedMessageRecord = singleOrPacked(routedMessageV1, "messages");
+
+/** How producers pack a batch's routed messages into v2 records (see VolleyProducer.sendPacked). */
+export const routedPacking = packingOf<RoutedMessage>("messages", (message) => message.messageId);
+
+/** A message alone, as the v1 record a dead-lettered message of a v2 batch becomes, keyed by its message id. */
+export const routedRecordOf = (message: unknown) => recordOfItem(message, "messageId");
+
 export const messageStatus = z.enum([
   "QUEUED",
   "DEFERRED",
@@ -101,32 +136,15 @@ export const messageStatusV1 = z.object({
 });
 export type MessageStatusEvent = z.infer<typeof messageStatusV1>;
 
-/**
- * v2: the status events of one producer batch that share a partition, in one
- * record (see packed.ts); each event is a whole v1 event, keyed by its
- * message id as a v1 record would be.
- */
-export const messageStatusBatchV2 = z.object({
-  v: z.literal(2),
-  events: z.array(z.unknown()).min(1).max(MAX_ITEMS_PER_RECORD),
-});
-
 /** The events of one record on message-status (invalid ones of a v2 record as they were). */
 export type MessageStatusRecord = Unpacked<MessageStatusEvent>;
 
-/** What consumers of message-status decode: v1 (one event) or v2 (a batch). */
-export const messageStatusRecord = z
-  .discriminatedUnion("v", [messageStatusV1, messageStatusBatchV2])
-  .transform((record): MessageStatusRecord =>
-    record.v === 1
-      ? { items: [record], invalid: [] }
-      : unpackItems(
-          record.events,
-          messageStatusV1,
-          (event) => event,
-          (item) => item,
-        ),
-  );
+/**
+ * What consumers of message-status decode: v1 (one event) or v2, the events
+ * of one producer batch that share a partition in one record (see packed.ts),
+ * each a whole v1 event keyed by its message id as a v1 record would be.
+ */
+export const messageStatusRecord = singleOrPacked(messageStatusV1, "events");
 
 /** How producers pack a batch's status events into v2 records (see VolleyProducer.sendPacked). */
 export const statusPacking = packingOf<MessageStatusEvent>("events", (event) => event.messageId);

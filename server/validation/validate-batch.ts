@@ -5,6 +5,7 @@ import type { Db } from "../db";
 import type { VolleyProducer } from "../kafka/client";
 import type { ConsumedRecord, Rejected } from "../kafka/consumer";
 import {
+  routedPacking,
   statusPacking,
   TOPICS,
   type BulkMessage,
@@ -85,17 +86,18 @@ export async function validateBatch(
     statuses.push(d.status);
     if (d.kind === "defer")
       deferred.push({ message: messages[i]!, releaseAt: d.releaseAt, reason: d.status.reason ?? "" });
-    if (d.kind === "route") routed.set(d.topic, [...(routed.get(d.topic) ?? []), d.routed]);
+    if (d.kind === "route") {
+      const list = routed.get(d.topic);
+      if (list) list.push(d.routed);
+      else routed.set(d.topic, [d.routed]);
+    }
   });
 
   await insertDeferred(deps.db, deferred);
   await deps.producer.sendPacked(deps.topicPrefix + TOPICS.messageStatus.name, statusPacking, statuses);
   await Promise.all(
     [...routed].map(([topic, list]) =>
-      deps.producer.send(
-        deps.topicPrefix + TOPICS[topic].name,
-        list.map((r) => ({ key: r.messageId, value: JSON.stringify(r) })),
-      ),
+      deps.producer.sendPacked(deps.topicPrefix + TOPICS[topic].name, routedPacking, list),
     ),
   );
   for (const s of statuses) metrics.validatorOutcomes.labels(s.status, s.reason ?? "").inc();

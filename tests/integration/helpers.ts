@@ -11,9 +11,11 @@ import type { z } from "zod";
 import type { Unpacked } from "@/server/kafka/packed";
 import {
   messageStatusRecord,
+  routedMessageRecord,
   usageCdrRecord,
   usageCdrV1Json,
   type MessageStatusEvent,
+  type RoutedMessage,
   type UsageCdrWire,
 } from "@/server/kafka/topics";
 import { createLogger } from "@/server/logger";
@@ -194,6 +196,22 @@ export const cdrsOnTopic = (records: { value: string }[]): UsageCdrWire[] =>
 /** The status events on message-status. */
 export const statusEventsOnTopic = (records: { value: string }[]): MessageStatusEvent[] =>
   itemsOnTopic(records, messageStatusRecord);
+
+/** The messages on a billing or send lane. */
+export const routedOnTopic = (records: { value: string }[]): RoutedMessage[] =>
+  itemsOnTopic(records, routedMessageRecord);
+
+/** How many partitions a topic has. */
+export async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    return topics[0]!.partitions.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /** Reads a topic from the beginning with a fresh group until `done` holds. */
 export async function readTopic(

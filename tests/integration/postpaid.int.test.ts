@@ -10,6 +10,7 @@ import {
   createTestClient,
   createTestDeps,
   readTopic,
+  routedOnTopic,
   startStages,
   waitFor,
   waitForGroupCaughtUp,
@@ -135,8 +136,7 @@ describe("postpaid lane", () => {
     for (const m of statuses) expect(m.status).toBe(rated.has(m.id) ? "ACCEPTED" : "REJECTED");
 
     // The rated ones went on to delivery, over both priorities; the refused did not.
-    const mineOn = (rs: { value: string }[]) =>
-      rs.map((r) => JSON.parse(r.value) as RoutedMessage).filter((m) => m.accountId === account.id);
+    const mineOn = (rs: { value: string }[]) => routedOnTopic(rs).filter((m) => m.accountId === account.id);
     const onSend = async (topic: string) =>
       mineOn(await readTopic(deps.kafka, prefixed(topic), (rs) => mineOn(rs).length > 0));
     await waitFor(

@@ -1,8 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPrepaidLane } from "@/server/billing/lanes";
-import { TOPICS, type BulkMessage, type RoutedMessage } from "@/server/kafka/topics";
+import { partitionOfKey } from "@/server/kafka/partitioner";
+import { DLQ_HEADERS, routedPacking, TOPICS, type BulkMessage, type RoutedMessage } from "@/server/kafka/topics";
 import type { StartedWorker } from "@/server/worker/run-worker";
-import { cdrsOnTopic, createTestClient, createTestDeps, readTopic, startStages, waitFor } from "./helpers";
+import {
+  cdrsOnTopic,
+  createTestClient,
+  createTestDeps,
+  partitionCount,
+  readTopic,
+  routedOnTopic,
+  startStages,
+  waitFor,
+} from "./helpers";
 
 // The prepaid balance gate against real Kafka, Redis and Postgres: racing
 // senders can never spend more than the balance, and a replayed message is
@@ -100,8 +110,7 @@ describe("prepaid balance gate", () => {
     // The charged ones went on to delivery; the refused did not. (One per messageId: at least once, as above.)
     const mineOn = (records: { value: string }[]) => [
       ...new Map(
-        records
-          .map((r) => JSON.parse(r.value) as RoutedMessage)
+        routedOnTopic(records)
           .filter((m) => m.accountId === account.id)
           .map((m) => [m.messageId, m]),
       ).values(),
@@ -112,12 +121,26 @@ describe("prepaid balance gate", () => {
     const sentIds = new Set(sent.map((m) => m.messageId));
     expect([...sentIds].sort()).toEqual(mine.map((c) => c.messageId).sort());
 
-    // Replaying the charged messages into the gate reserves nothing and charges nothing more.
-    const replay: RoutedMessage[] = sent;
+    // Replaying the charged messages into the gate reserves nothing and charges nothing more: half as v1 records,
+    // half packed (v2) beside a message that is not valid, which goes to the dead letters alone.
+    const half = Math.floor(sent.length / 2);
     await deps.producer.send(
       prefixed(TOPICS.prepaidHigh.name),
-      replay.map((m) => ({ key: m.messageId, value: JSON.stringify(m) })),
+      sent.slice(0, half).map((m) => ({ key: m.messageId, value: JSON.stringify(m) })),
     );
+    // On the partition of a valid one, so that both travel in one record.
+    const partitions = await partitionCount(deps.kafka, prefixed(TOPICS.prepaidHigh.name));
+    let brokenId = `broken-${client.id}`;
+    while (partitionOfKey(brokenId, partitions) !== partitionOfKey(sent[half]!.messageId, partitions)) brokenId += "x";
+    const broken: RoutedMessage = { ...sent[0]!, messageId: brokenId, recipient: "0740" };
+    await deps.producer.sendPacked(prefixed(TOPICS.prepaidHigh.name), routedPacking, [broken, ...sent.slice(half)]);
+    const dead = await readTopic(deps.kafka, prefixed(TOPICS.prepaidHigh.dlq), (records) =>
+      records.some((r) => r.key === broken.messageId),
+    );
+    const deadBroken = dead.filter((r) => r.key === broken.messageId);
+    expect(deadBroken).toHaveLength(1);
+    expect(JSON.parse(deadBroken[0]!.value)).toEqual(broken);
+    expect(deadBroken[0]!.headers[DLQ_HEADERS.error]).toMatch(/recipient: must be E\.164/);
     // Re-emitted CDRs carry their own time; a produce retried after a lost ack is the same bytes.
     const mineAll = (records: { value: string }[]) => cdrsOnTopic(records).filter((c) => c.accountId === account.id);
     const after = await readTopic(
