@@ -8,7 +8,8 @@ import { closeDb, createDb } from "../../server/db";
 import { env } from "../../server/env";
 import { createKafka, ensureTopics } from "../../server/kafka/client";
 import { kafkaConfig } from "../../server/kafka/config";
-import { TOPICS } from "../../server/kafka/topics";
+import { itemsIn } from "../../server/kafka/packed";
+import { bulkMessageRecord, TOPICS } from "../../server/kafka/topics";
 import { createLogger } from "../../server/logger";
 import { createUploadFromStream } from "../../server/uploads/service";
 
@@ -31,6 +32,34 @@ const file = path.join(dir, "recipients.csv");
 let clientId: string | undefined;
 let campaignId: string | undefined;
 let uploadId: string | undefined;
+
+/** Reads the topic through once, counting its records and the messages they carry (v1 or packed v2). */
+async function countMessagesOn(topic: string): Promise<{ records: number; messages: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+  await admin.disconnect();
+  const left = new Set([...ends].filter(([, high]) => high > 0).map(([partition]) => partition));
+  const counted = { records: 0, messages: 0 };
+  if (left.size === 0) return counted;
+  const consumer = kafka.consumer({ groupId: `${prefix}count` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        eachMessage: async ({ partition, message }) => {
+          counted.records++;
+          counted.messages += itemsIn(bulkMessageRecord.parse(JSON.parse(message.value?.toString() ?? "")));
+          if (Number(message.offset) + 1 >= ends.get(partition)!) left.delete(partition);
+          if (left.size === 0) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return counted;
+}
 
 async function writeCsv() {
   const out = createWriteStream(file);
@@ -112,11 +141,7 @@ try {
   child.kill("SIGTERM");
   await once(child, "exit");
 
-  const admin = kafka.admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(prefix + TOPICS.bulk.name);
-  await admin.disconnect();
-  const onTopic = offsets.reduce((sum, p) => sum + Number(p.high), 0);
+  const { records: recordsOnTopic, messages: onTopic } = await countMessagesOn(prefix + TOPICS.bulk.name);
 
   const figures = {
     rows,
@@ -125,6 +150,7 @@ try {
     launchSeconds: Math.round(launchSeconds * 10) / 10,
     launcherPeakRssMb: Math.round(peak),
     messagesOnTopic: onTopic,
+    recordsOnTopic,
   };
   console.log(`rows                 ${rows}`);
   console.log(
@@ -132,7 +158,7 @@ try {
   );
   console.log(`launch               ${figures.launchRowsPerSec} rows/s (${figures.launchSeconds} s)`);
   console.log(`launcher peak RSS    ${figures.launcherPeakRssMb} MB (VmHWM of the launcher process)`);
-  console.log(`messages on topic    ${onTopic}`);
+  console.log(`messages on topic    ${onTopic} (in ${recordsOnTopic} records, packed per partition)`);
   console.log(JSON.stringify(figures));
   if (onTopic !== rows) process.exitCode = 1;
 } finally {

@@ -403,11 +403,25 @@ async function runBaseline(sample: RoutedMessage): Promise<{ perSec: number; sec
 
 // ---------------------------------------------------------------- sampling
 
-/** `items`: what the records of a packed topic carry, counted by the worker (volley_kafka_items_consumed_total). */
+/**
+ * `items`: what the records of a packed topic carry, counted by the worker (volley_kafka_items_consumed_total; the
+ * launcher, which has no group, by volley_messages_published_total).
+ */
 type StageSpec = { name: string; group?: string; topic: string; what: string; items?: string };
 const STAGES: StageSpec[] = [
-  { name: "launcher", topic: TOPICS.bulk.name, what: "messages published to bulk-topic" },
-  { name: "validator", group: "validator", topic: TOPICS.bulk.name, what: "bulk-topic records" },
+  {
+    name: "launcher",
+    topic: TOPICS.bulk.name,
+    what: "bulk-topic records published (a launcher batch's messages packed per partition)",
+    items: "messages",
+  },
+  {
+    name: "validator",
+    group: "validator",
+    topic: TOPICS.bulk.name,
+    what: "bulk-topic records",
+    items: "messages",
+  },
   {
     name: "prepaid-low",
     group: "prepaid-low",
@@ -470,17 +484,18 @@ async function sampleStages(t: number): Promise<Record<string, StageSample>> {
 /** Per packed stage, the items its worker's group consumed (from the worker's /metrics, read before it stops). */
 async function stageItemCounts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const s of STAGES.filter((st) => st.items && st.group)) {
+  for (const s of STAGES.filter((st) => st.items)) {
     const proc = procs.find((p) => p.name === s.name);
     if (!proc) continue;
     const text = await (await fetch(`http://127.0.0.1:${proc.healthPort}/metrics`)).text();
     const line = text
       .split("\n")
-      .find(
-        (l) =>
-          l.startsWith("volley_kafka_items_consumed_total{") &&
-          l.includes(`group="${prefix}${s.group}"`) &&
-          l.includes(`topic="${prefix}${s.topic}"`),
+      .find((l) =>
+        s.group
+          ? l.startsWith("volley_kafka_items_consumed_total{") &&
+            l.includes(`group="${prefix}${s.group}"`) &&
+            l.includes(`topic="${prefix}${s.topic}"`)
+          : l.startsWith("volley_messages_published_total "),
       );
     if (line) out[s.name] = Number(line.slice(line.lastIndexOf(" ") + 1));
   }

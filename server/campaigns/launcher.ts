@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Db } from "../db";
 import type { VolleyProducer } from "../kafka/client";
-import { TOPICS, type BulkMessage } from "../kafka/topics";
+import { bulkPacking, TOPICS, type BulkMessage } from "../kafka/topics";
 import { metrics } from "../observability/metrics";
 import { readUploadRows, type RecipientRow } from "../uploads/service";
 import { completeFinishedCampaigns } from "./completion";
@@ -109,11 +109,8 @@ export async function launchNextCampaign(
       createdAt,
       allowDefer: campaign.allow_defer,
     }));
-    // Keyed by recipient (see recipientKey) so one big campaign spreads over every validator.
-    await deps.producer.send(
-      topic,
-      messages.map((m) => ({ key: m.messageId, value: JSON.stringify(m) })),
-    );
+    // Keyed by message id so one big campaign spreads over every validator; packed per partition.
+    await deps.producer.sendPacked(topic, bulkPacking, messages);
     lastRow = batch[batch.length - 1]!.row;
     const { rows } = await deps.db.pool.query<{ status: string }>(
       `UPDATE campaigns SET launched_rows = $2, published_count = published_count + $3,

@@ -2,7 +2,7 @@ import { releaseEndedCampaignHolds } from "../billing/holds";
 import type { Redis } from "ioredis";
 import type { Db } from "../db";
 import type { VolleyProducer } from "../kafka/client";
-import { TOPICS } from "../kafka/topics";
+import { bulkPacking, TOPICS, type BulkMessage } from "../kafka/topics";
 import { startDueCampaigns } from "./service";
 
 const RELEASE_BATCH = 1_000;
@@ -23,15 +23,16 @@ export async function releaseDueMessages(
   const client = await deps.db.pool.connect();
   try {
     await client.query("BEGIN");
-    const { rows } = await client.query<{ message_id: string; payload: object }>(
+    const { rows } = await client.query<{ message_id: string; payload: BulkMessage }>(
       `SELECT message_id, payload FROM deferred_messages WHERE release_at <= $1
        ORDER BY release_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
       [now, RELEASE_BATCH],
     );
     if (rows.length > 0) {
-      await deps.producer.send(
+      await deps.producer.sendPacked(
         deps.topicPrefix + TOPICS.bulk.name,
-        rows.map((r) => ({ key: r.message_id, value: JSON.stringify(r.payload) })),
+        bulkPacking,
+        rows.map((r) => r.payload),
       );
       await client.query("DELETE FROM deferred_messages WHERE message_id = ANY($1::text[])", [
         rows.map((r) => r.message_id),

@@ -47,6 +47,22 @@ export const bulkMessageV1 = z.object({
 });
 export type BulkMessage = z.infer<typeof bulkMessageV1>;
 
+/** The messages of one record on bulk-topic (invalid ones of a v2 record as they were). */
+export type BulkMessageRecord = Unpacked<BulkMessage>;
+
+/**
+ * What the validator decodes: v1 (one message) or v2, the messages of one
+ * launcher batch (or scheduler release) that share a partition in one record,
+ * each a whole v1 message keyed by its message id.
+ */
+export const bulkMessageRecord = singleOrPacked(bulkMessageV1, "messages");
+
+/** How producers pack a batch of messages for bulk-topic into v2 records (see VolleyProducer.sendPacked). */
+export const bulkPacking = packingOf<BulkMessage>("messages", (message) => message.messageId);
+
+/** A message alone, as the v1 record a dead-lettered message of a v2 record becomes, keyed by its message id. */
+export const bulkRecordOf = (message: unknown) => recordOfItem(message, "messageId");
+
 export const messageEncoding = z.enum(["GSM7", "UCS2"]);
 
 /**

@@ -1,5 +1,6 @@
 import { startBatchConsumer } from "../kafka/consumer";
-import { bulkMessageV1, TOPICS } from "../kafka/topics";
+import { handleEachItem, itemsIn } from "../kafka/packed";
+import { bulkMessageRecord, bulkRecordOf, TOPICS } from "../kafka/topics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { validateBatch } from "./validate-batch";
 
@@ -12,10 +13,14 @@ export async function startValidator({ env, log, db, redis, kafka, producer }: W
     groupId: `${env.KAFKA_TOPIC_PREFIX}validator`,
     topic: env.KAFKA_TOPIC_PREFIX + TOPICS.bulk.name,
     dlqTopic: env.KAFKA_TOPIC_PREFIX + TOPICS.bulk.dlq,
-    schema: bulkMessageV1,
+    schema: bulkMessageRecord,
+    itemsIn,
     maxBatchSize: env.VALIDATOR_BATCH_SIZE,
     partitionsConsumedConcurrently: 3,
-    handle: (records) => validateBatch({ db, redis, producer, topicPrefix: env.KAFKA_TOPIC_PREFIX }, records),
+    handle: (records) =>
+      handleEachItem(records, { item: bulkRecordOf, wire: bulkRecordOf }, (messages) =>
+        validateBatch({ db, redis, producer, topicPrefix: env.KAFKA_TOPIC_PREFIX }, messages),
+      ),
   });
   return { stop: () => consumer.stop() };
 }

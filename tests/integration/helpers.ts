@@ -10,10 +10,12 @@ import { kafkaConfig } from "@/server/kafka/config";
 import type { z } from "zod";
 import type { Unpacked } from "@/server/kafka/packed";
 import {
+  bulkMessageRecord,
   messageStatusRecord,
   routedMessageRecord,
   usageCdrRecord,
   usageCdrV1Json,
+  type BulkMessage,
   type MessageStatusEvent,
   type RoutedMessage,
   type UsageCdrWire,
@@ -196,6 +198,9 @@ export const cdrsOnTopic = (records: { value: string }[]): UsageCdrWire[] =>
 /** The status events on message-status. */
 export const statusEventsOnTopic = (records: { value: string }[]): MessageStatusEvent[] =>
   itemsOnTopic(records, messageStatusRecord);
+
+/** The messages on bulk-topic. */
+export const bulkOnTopic = (records: { value: string }[]): BulkMessage[] => itemsOnTopic(records, bulkMessageRecord);
 
 /** The messages on a billing or send lane. */
 export const routedOnTopic = (records: { value: string }[]): RoutedMessage[] =>
