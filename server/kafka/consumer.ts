@@ -86,6 +86,30 @@ export function decodeRecord<T>(
   };
 }
 
+// kafkajs redelivers a batch whose handler threw (it fetches again from the
+// last resolved offset) only if the error is retriable by its rules: one
+// marked `retriable: false` (a broker's refusal, e.g. a record too large) or a
+// TypeError, RangeError… crashes the consumer for good, and the worker would
+// sit there consuming nothing. Our handlers' failures always mean "try this
+// chunk again" (handleWithAttempts counts the attempts and dead-letters), so
+// they reach kafkajs as retriable.
+const KAFKAJS_UNRECOVERABLE = new Set(["RangeError", "ReferenceError", "SyntaxError", "TypeError"]);
+
+/** Rethrows a failure of a chunk's handling so that kafkajs redelivers the chunk instead of stopping the consumer. */
+export function redeliver(err: unknown): never {
+  if (
+    err instanceof Error &&
+    (err as { retriable?: boolean }).retriable !== false &&
+    !KAFKAJS_UNRECOVERABLE.has(err.name)
+  )
+    throw err;
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  throw Object.assign(new Error(what), {
+    name: "VolleyRedeliver",
+    retriable: true,
+  });
+}
+
 /** A group member with the settings every Volley consumer shares, connected and subscribed. */
 async function connectGroupConsumer(kafka: Kafka, groupId: string, topics: string[], fromBeginning = true) {
   const consumer = kafka.consumer({
@@ -218,27 +242,29 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
             valid,
             `${batch.topic}:${batch.partition}:${chunk[0]!.offset}`,
             member,
-          );
+          ).catch(redeliver);
           for (const r of rejected)
             poison.push({ message: byOffset.get(r.record.offset)!, error: r.error, deadLetter: r.deadLetter });
         }
         if (poison.length > 0) {
-          await opts.producer.send(
-            dlqOf.get(batch.topic)!,
-            poison.map(({ message, error, deadLetter }) => ({
-              key: deadLetter?.key ?? message.key,
-              value: deadLetter?.value ?? message.value ?? Buffer.alloc(0),
-              headers: {
-                ...message.headers,
-                [DLQ_HEADERS.error]: error,
-                [DLQ_HEADERS.topic]: batch.topic,
-                [DLQ_HEADERS.partition]: String(batch.partition),
-                [DLQ_HEADERS.offset]: message.offset,
-                [DLQ_HEADERS.consumerGroup]: opts.groupId,
-                [DLQ_HEADERS.at]: new Date().toISOString(),
-              },
-            })),
-          );
+          await opts.producer
+            .send(
+              dlqOf.get(batch.topic)!,
+              poison.map(({ message, error, deadLetter }) => ({
+                key: deadLetter?.key ?? message.key,
+                value: deadLetter?.value ?? message.value ?? Buffer.alloc(0),
+                headers: {
+                  ...message.headers,
+                  [DLQ_HEADERS.error]: error,
+                  [DLQ_HEADERS.topic]: batch.topic,
+                  [DLQ_HEADERS.partition]: String(batch.partition),
+                  [DLQ_HEADERS.offset]: message.offset,
+                  [DLQ_HEADERS.consumerGroup]: opts.groupId,
+                  [DLQ_HEADERS.at]: new Date().toISOString(),
+                },
+              })),
+            )
+            .catch(redeliver);
           deadLettered.inc(poison.length);
           for (const p of poison) {
             opts.log.warn(
@@ -317,17 +343,19 @@ export async function startRawBatchConsumer(opts: RawBatchConsumerOptions): Prom
         if (!isRunning() || isStale()) return;
         const chunk = batch.messages.slice(i, i + opts.maxBatchSize);
         const stopTimer = batchSeconds.startTimer();
-        await opts.handle(
-          chunk.map((message) => ({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-            key: message.key ?? null,
-            value: message.value ?? null,
-            headers: rawHeaders(message.headers),
-            timestamp: message.timestamp,
-          })),
-        );
+        await opts
+          .handle(
+            chunk.map((message) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+              key: message.key ?? null,
+              value: message.value ?? null,
+              headers: rawHeaders(message.headers),
+              timestamp: message.timestamp,
+            })),
+          )
+          .catch(redeliver);
         resolveOffset(chunk[chunk.length - 1]!.offset);
         await commitOffsetsIfNecessary();
         await heartbeat();

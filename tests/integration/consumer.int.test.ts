@@ -94,6 +94,52 @@ describe("batch consumer failures", () => {
     }
   });
 
+  it("redelivers a chunk whose handler failed with an error kafkajs would not retry, instead of stopping", async () => {
+    const topic = `${deps.env.KAFKA_TOPIC_PREFIX}consumer-fatal-${Date.now()}`;
+    await singlePartitionTopics(topic);
+    const handled: number[] = [];
+    const failures: string[] = [];
+    const consumer = await startBatchConsumer({
+      ...consumerOn(topic, `${topic}-dlq`),
+      schema,
+      maxBatchSize: 100,
+      maxAttempts: 5,
+      handle: async (records) => {
+        // What kafkajs treats as fatal: a broker's refusal marked not retriable (a record too large), then a TypeError.
+        if (failures.length === 0) {
+          failures.push("refused");
+          throw Object.assign(new Error("The request included a message larger than the max message size"), {
+            name: "KafkaJSProtocolError",
+            retriable: false,
+          });
+        }
+        if (failures.length === 1) {
+          failures.push("type");
+          throw new TypeError("Cannot read properties of undefined");
+        }
+        handled.push(...records.map((r) => r.value.n));
+      },
+    });
+    try {
+      await deps.producer.send(topic, [{ key: "k", value: JSON.stringify({ n: 1, kind: "ok" }) }]);
+      await waitFor(
+        async () => handled,
+        (h) => h.includes(1),
+        { what: "the record handled after two failures", timeoutMs: 45_000 },
+      );
+      expect(failures).toEqual(["refused", "type"]);
+      // And the consumer is still there for what comes next.
+      await deps.producer.send(topic, [{ key: "k", value: JSON.stringify({ n: 2, kind: "ok" }) }]);
+      await waitFor(
+        async () => handled,
+        (h) => h.includes(2),
+        { what: "the next record", timeoutMs: 45_000 },
+      );
+    } finally {
+      await consumer.stop();
+    }
+  });
+
   it("counts the items records carry against the batch size (itemsIn)", async () => {
     const topic = `${deps.env.KAFKA_TOPIC_PREFIX}consumer-items-${Date.now()}`;
     await singlePartitionTopics(topic);
