@@ -70,9 +70,10 @@ export type VolleyProducer = {
   send(topic: string, records: OutgoingRecord[]): Promise<void>;
   /**
    * Sends keyed items packed: the items whose keys hash to one partition go
-   * together, `maxPerRecord` at most per record, to the partition a record
-   * keyed by any one of them would go to (so keyed order and keyed ownership
-   * hold as if each were its own record); each record is keyed by its first item.
+   * together, `maxPerRecord` at most per record (and a bounded size, see
+   * packedRequests), to the partition a record keyed by any one of them would
+   * go to (so keyed order and keyed ownership hold as if each were its own
+   * record); each record is keyed by its first item.
    */
   sendPacked<T>(topic: string, packing: Packing<T>, items: T[]): Promise<void>;
   disconnect(): Promise<void>;
@@ -99,6 +100,68 @@ export function groupByPartition<T>(items: T[], keyOf: (item: T) => string, part
     else byPartition.set(partition, [item]);
   }
   return byPartition;
+}
+
+// A broker refuses a partition's record batch past message.max.bytes (1 MiB
+// by default), and kafkajs puts every record one request sends to a partition
+// in one batch: packed records and each request's share of a partition stay
+// well under it, whatever the items weigh.
+export const MAX_PACKED_RECORD_BYTES = 384 * 1024;
+export const MAX_PARTITION_BYTES_PER_REQUEST = 800 * 1024;
+
+/**
+ * The produce requests that carry `items` packed (see VolleyProducer.sendPacked): records of at most
+ * `maxPerRecord` items and MAX_PACKED_RECORD_BYTES (an item heavier than that goes alone), each request at most
+ * MAX_PARTITION_BYTES_PER_REQUEST per partition. A partition's records are in item order across the requests.
+ */
+export function packedRequests<T>(items: T[], packing: Packing<T>, partitions: number): OutgoingRecord[][] {
+  const requests: { records: OutgoingRecord[]; bytes: Map<number, number> }[] = [];
+  for (const [partition, bound] of groupByPartition(items, packing.keyOf, partitions)) {
+    // Requests this partition is in, from the last one it used on (so its records stay in order).
+    let request = 0;
+    const place = (chunk: T[]) => {
+      const value = packing.pack(chunk);
+      const size = Buffer.byteLength(value);
+      if (size > MAX_PACKED_RECORD_BYTES && chunk.length > 1) {
+        const half = Math.ceil(chunk.length / 2);
+        place(chunk.slice(0, half));
+        place(chunk.slice(half));
+        return;
+      }
+      for (; ; request++) {
+        const r = (requests[request] ??= { records: [], bytes: new Map() });
+        const used = r.bytes.get(partition) ?? 0;
+        if (used > 0 && used + size > MAX_PARTITION_BYTES_PER_REQUEST) continue;
+        r.records.push({ key: packing.keyOf(chunk[0]!), value, partition });
+        r.bytes.set(partition, used + size);
+        return;
+      }
+    };
+    for (let i = 0; i < bound.length; i += packing.maxPerRecord) place(bound.slice(i, i + packing.maxPerRecord));
+  }
+  return requests.map((r) => r.records);
+}
+
+/**
+ * Unpacked records split into requests of at most MAX_PARTITION_BYTES_PER_REQUEST in all (whatever partitions they
+ * go to), in order: a big batch of dead letters or of one-record-per-item sends must not be refused whole.
+ */
+export function requestsOf(records: OutgoingRecord[]): OutgoingRecord[][] {
+  const requests: OutgoingRecord[][] = [];
+  let current: OutgoingRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = Buffer.byteLength(record.value) + (record.key ? Buffer.byteLength(record.key) : 0);
+    if (current.length > 0 && bytes + size > MAX_PARTITION_BYTES_PER_REQUEST) {
+      requests.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(record);
+    bytes += size;
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
 }
 
 export async function createProducer(kafka: Kafka): Promise<VolleyProducer> {
@@ -141,22 +204,17 @@ export async function createProducer(kafka: Kafka): Promise<VolleyProducer> {
     });
     return count;
   }
-  const send: VolleyProducer["send"] = async (topic, records) => {
-    if (records.length === 0) return;
+  const produce = async (topic: string, records: OutgoingRecord[]) => {
     await producer.send({ topic, acks: -1, messages: records });
   };
   return {
-    send,
-    async sendPacked(topic, { keyOf, pack, maxPerRecord }, items) {
+    async send(topic, records) {
+      // Requests one after the other, so that each partition's records land in order.
+      for (const request of requestsOf(records)) await produce(topic, request);
+    },
+    async sendPacked(topic, packing, items) {
       if (items.length === 0) return;
-      const records: OutgoingRecord[] = [];
-      for (const [partition, bound] of groupByPartition(items, keyOf, await partitionsOf(topic))) {
-        for (let i = 0; i < bound.length; i += maxPerRecord) {
-          const chunk = bound.slice(i, i + maxPerRecord);
-          records.push({ key: keyOf(chunk[0]!), value: pack(chunk), partition });
-        }
-      }
-      await send(topic, records);
+      for (const records of packedRequests(items, packing, await partitionsOf(topic))) await produce(topic, records);
     },
     async disconnect() {
       await (await admin?.catch(() => undefined))?.disconnect();

@@ -10,7 +10,7 @@ import type { ConsumedRecord, Rejected } from "./consumer";
 // CPU. Each item of a v2 record is validated on its own, and one that can
 // never be processed is dead-lettered alone, as a v1 record.
 
-/** Most items one v2 record carries: a record stays far below Kafka's 1 MB default message size. */
+/** Most items one v2 record carries (its size is bounded too: see packedRequests in client.ts). */
 export const MAX_ITEMS_PER_RECORD = 1_000;
 
 /** A decoded record: its items (one for v1), and the v2 items that failed validation, as they were. */
