@@ -98,13 +98,18 @@ describe("handleEachItem", () => {
     const packed = consumed<Unpacked<MessageStatusEvent>>({
       items: [event("m-1"), event("m-2"), event("m-3")],
       invalid: [{ item: { messageId: "m-4", status: "LOST" }, error: "status: invalid" }],
+      packed: true,
     });
     const single = consumed<Unpacked<MessageStatusEvent>>({ items: [event("m-5")], invalid: [] }, "6");
+    const packedAlone = consumed<Unpacked<MessageStatusEvent>>(
+      { items: [event("m-6")], invalid: [], packed: true },
+      "7",
+    );
     const seen: ConsumedRecord<MessageStatusEvent>[] = [];
-    const rejected = await handleEachItem([packed, single], alone, async (records) => {
+    const rejected = await handleEachItem([packed, single, packedAlone], alone, async (records) => {
       seen.push(...records);
       return records
-        .filter((r) => ["m-2", "m-5"].includes(r.value.messageId))
+        .filter((r) => ["m-2", "m-5", "m-6"].includes(r.value.messageId))
         .map((record) => ({ record, error: `no ${record.value.messageId}` }));
     });
     expect(seen.map((r) => [r.offset, r.value.messageId])).toEqual([
@@ -112,12 +117,14 @@ describe("handleEachItem", () => {
       ["5", "m-2"],
       ["5", "m-3"],
       ["6", "m-5"],
+      ["7", "m-6"],
     ]);
     expect(rejected.map((r) => [r.record, r.error, r.deadLetter])).toEqual([
       [packed, "schema: status: invalid", { key: "m-4", value: '{"messageId":"m-4","status":"LOST"}' }],
       [packed, "no m-2", statusRecordOf(event("m-2"))],
-      // A record of one item is dead-lettered as it is.
+      // A v1 record is dead-lettered as it is; the only item of a v2 record goes alone, as v1, like any other.
       [single, "no m-5", undefined],
+      [packedAlone, "no m-6", statusRecordOf(event("m-6"))],
     ]);
   });
 });

@@ -13,8 +13,8 @@ import type { ConsumedRecord, Rejected } from "./consumer";
 /** Most items one v2 record carries (its size is bounded too: see packedRequests in client.ts). */
 export const MAX_ITEMS_PER_RECORD = 1_000;
 
-/** A decoded record: its items (one for v1), and the v2 items that failed validation, as they were. */
-export type Unpacked<T, W = unknown> = { items: T[]; invalid: { item: W; error: string }[] };
+/** A decoded record: its items (one for v1), the v2 items that failed validation, as they were, and whether it was v2. */
+export type Unpacked<T, W = unknown> = { items: T[]; invalid: { item: W; error: string }[]; packed?: boolean };
 
 /** How many items a decoded record carries, valid or not: what a consumer's batch size counts. */
 export const itemsIn = (record: Unpacked<unknown>) => record.items.length + record.invalid.length;
@@ -31,7 +31,7 @@ export function unpackItems<S extends z.ZodType, T, W>(
   toItem: (parsed: z.output<S>) => T,
   asWire: (item: unknown) => W,
 ): Unpacked<T, W> {
-  const out: Unpacked<T, W> = { items: [], invalid: [] };
+  const out: Unpacked<T, W> = { items: [], invalid: [], packed: true };
   for (const item of raw) {
     const parsed = schema.safeParse(item);
     if (parsed.success) out.items.push(toItem(parsed.data));
@@ -41,16 +41,17 @@ export function unpackItems<S extends z.ZodType, T, W>(
 }
 
 /**
- * An item that can never be processed, for the dead-letter topic: a record
- * of several items is not dead-lettered whole (the others were processed),
- * the item goes alone, as `alone` (a v1 record and its key).
+ * An item that can never be processed, for the dead-letter topic: an item of
+ * a v2 record goes alone, as `alone` (a v1 record and its key), whether its
+ * record held others (processed) or not, so dead letters are always single
+ * items; a v1 record is dead-lettered as it came.
  */
 export function rejectItem<R extends Unpacked<unknown>>(
   record: ConsumedRecord<R>,
   error: string,
   alone: { key: string; value: string },
 ): Rejected<R> {
-  return itemsIn(record.value) === 1 ? { record, error } : { record, error, deadLetter: alone };
+  return record.value.packed ? { record, error, deadLetter: alone } : { record, error };
 }
 
 /**
