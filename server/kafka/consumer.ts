@@ -1,4 +1,5 @@
-import type { Kafka, KafkaMessage } from "kafkajs";
+import { EventEmitter } from "node:events";
+import type { Consumer, Kafka, KafkaMessage } from "kafkajs";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import { metrics } from "../observability/metrics";
@@ -110,8 +111,31 @@ export function redeliver(err: unknown): never {
   });
 }
 
+/**
+ * Consumers kafkajs gave up on: a crash it does not restart (an error it deems
+ * fatal outside our handlers) leaves a member that consumes nothing while the
+ * process looks alive. A worker process exits on "fatal" (run-worker.ts), so
+ * that its supervisor starts it again and the group rebalances.
+ */
+export const consumerFailures = new EventEmitter();
+
+/** Reports a crash kafkajs will not restart from as "fatal" on consumerFailures. */
+export function watchForFatalCrash(consumer: Pick<Consumer, "on" | "events">, groupId: string, log: Logger): void {
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) return;
+    log.error({ err: payload.error, groupId }, "consumer crashed and kafkajs will not restart it");
+    consumerFailures.emit("fatal", payload.error, groupId);
+  });
+}
+
 /** A group member with the settings every Volley consumer shares, connected and subscribed. */
-async function connectGroupConsumer(kafka: Kafka, groupId: string, topics: string[], fromBeginning = true) {
+async function connectGroupConsumer(
+  kafka: Kafka,
+  log: Logger,
+  groupId: string,
+  topics: string[],
+  fromBeginning = true,
+) {
   const consumer = kafka.consumer({
     groupId,
     allowAutoTopicCreation: false,
@@ -120,6 +144,7 @@ async function connectGroupConsumer(kafka: Kafka, groupId: string, topics: strin
     heartbeatInterval: 3_000,
     maxBytesPerPartition: 4 * 1024 * 1024,
   });
+  watchForFatalCrash(consumer, groupId, log);
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning });
   return consumer;
@@ -136,6 +161,7 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
   const dlqOf = new Map(routes.map((r) => [r.topic, r.dlqTopic]));
   const consumer = await connectGroupConsumer(
     opts.kafka,
+    opts.log,
     opts.groupId,
     routes.map((r) => r.topic),
     opts.fromBeginning,
@@ -330,7 +356,7 @@ function rawHeaders(headers: KafkaMessage["headers"]): Record<string, string | s
  * has returned; there is no dead-letter path (nothing here can be malformed).
  */
 export async function startRawBatchConsumer(opts: RawBatchConsumerOptions): Promise<RunningConsumer> {
-  const consumer = await connectGroupConsumer(opts.kafka, opts.groupId, opts.topics, opts.fromBeginning);
+  const consumer = await connectGroupConsumer(opts.kafka, opts.log, opts.groupId, opts.topics, opts.fromBeginning);
 
   await consumer.run({
     eachBatchAutoResolve: false,

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { closeDb, createDb, type Db } from "../db";
 import { env as loadEnv, type Env } from "../env";
 import { createKafka, createProducer, ensureTopics, type VolleyProducer } from "../kafka/client";
+import { consumerFailures } from "../kafka/consumer";
 import { kafkaConfig } from "../kafka/config";
 import { createLogger } from "../logger";
 import { startHealthServer, type HealthCheck } from "../observability/health-server";
@@ -35,6 +36,10 @@ export async function runWorker(name: string, start: (deps: WorkerDeps) => Promi
   const log = createLogger(name);
   const shutdown = new ShutdownManager(log);
   shutdown.listen();
+  consumerFailures.once("fatal", (err: unknown, groupId: string) => {
+    log.fatal({ err, groupId }, `${name} stops: a consumer crashed for good`);
+    void shutdown.shutdown().finally(() => process.exit(1));
+  });
   try {
     const db = createDb({ url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE });
     const redis = createRedis(env.REDIS_URL);
