@@ -30,7 +30,7 @@ function recipients(seed: number): string[] {
   return list;
 }
 
-async function runCampaign(clientId: string, numbers: string[], timeoutMs = 60_000) {
+async function runCampaign(clientId: string, numbers: string[], timeoutMs = 60_000, rateLimitPerSecond?: number) {
   const caller = await callerAs(deps.api, "OPERATOR");
   const campaign = await caller.campaigns.create({
     clientId,
@@ -38,6 +38,7 @@ async function runCampaign(clientId: string, numbers: string[], timeoutMs = 60_0
     senderId: "TESTCO",
     template: "Hello",
     recipients: { kind: "paste", text: numbers.join("\n") },
+    rateLimitPerSecond,
   });
   await caller.campaigns.launch({ id: campaign.id });
   return { caller, campaign, timeoutMs };
@@ -103,7 +104,8 @@ describe("validator instances", () => {
     let child = startChild();
     try {
       const numbers = Array.from({ length: 3 }, (_, k) => recipients(20 + k)).flat();
-      const run = await runCampaign(client.id, numbers, 90_000);
+      // Published at 150 a second (8 s in all), so that the kill lands mid-campaign however fast the validator is.
+      const run = await runCampaign(client.id, numbers, 90_000, 150);
       await waitFor(
         () => run.caller.campaigns.get({ id: run.campaign.id }),
         (c) => c.processed >= 100,
