@@ -111,6 +111,8 @@ export const envSchema = z.object({
   SMSC_RATIO_EXPIRED: z.coerce.number().min(0).max(1).default(0),
   // submit_sm per second across all sessions before ESME_RTHROTTLED; 0 = no cap.
   SMSC_MAX_TPS: z.coerce.number().int().min(0).default(0),
+  // deliver_sm receipts outstanding (sent, not yet answered) per bound session, like a carrier's receipt window.
+  SMSC_RECEIPT_WINDOW: z.coerce.number().int().min(1).max(10_000).default(200),
   // Where per-message counts and pending receipts live: Redis survives a simulator restart.
   SMSC_STORE: z.enum(["redis", "memory"]).default("redis"),
   SMSC_NAMESPACE: z

@@ -27,7 +27,7 @@ import { createUploadFromStream } from "../../server/uploads/service";
 // The last line is one JSON object.
 //
 //   npm run bench:e2e -- --recipients 200000
-//   options: --partitions 6 --receipt-delay-ms 50 --window 200 --keep
+//   options: --partitions 6 --receipt-delay-ms 50 --window 200 --receipt-window 200 --keep
 //            --profile <dir> (a V8 CPU profile of every worker, written when it stops; open in Chrome DevTools)
 
 const args = z
@@ -37,6 +37,8 @@ const args = z
     "receipt-delay-ms": z.coerce.number().int().min(0).max(60_000).default(50),
     // submit_sm outstanding per bind (the provider row's windowSize).
     window: z.coerce.number().int().min(1).max(1000).default(200),
+    // deliver_sm receipts the simulator has outstanding per session (SMSC_RECEIPT_WINDOW).
+    "receipt-window": z.coerce.number().int().min(1).max(10_000).default(200),
     keep: z.boolean().default(false),
     profile: z.string().optional(),
   })
@@ -648,6 +650,7 @@ async function main() {
     SMSC_RECEIPT_DELAY_MS: String(args["receipt-delay-ms"]),
     SMSC_STORE: "redis",
     SMSC_MAX_TPS: "0",
+    SMSC_RECEIPT_WINDOW: String(args["receipt-window"]),
     SMSC_RATIO_UNDELIVERABLE: "0",
     SMSC_RATIO_EXPIRED: "0",
   };

@@ -16,6 +16,7 @@ export function simulatorConfigFromEnv(env: Env): SmscSimulatorConfig {
     receiptDelayMs: env.SMSC_RECEIPT_DELAY_MS,
     ratios: { undeliverable: env.SMSC_RATIO_UNDELIVERABLE, expired: env.SMSC_RATIO_EXPIRED },
     maxTps: env.SMSC_MAX_TPS,
+    receiptWindow: env.SMSC_RECEIPT_WINDOW,
   };
 }
 

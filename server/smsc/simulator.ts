@@ -35,6 +35,8 @@ export type SmscSimulatorConfig = {
   ratios: { undeliverable: number; expired: number };
   /** submit_sm per second across all sessions; 0 = no cap. */
   maxTps: number;
+  /** deliver_sm receipts sent and not yet answered, per session (DEFAULT_RECEIPT_WINDOW when not set). */
+  receiptWindow?: number;
 };
 
 export type SmscStats = StoredStats & { boundSessions: number };
@@ -73,7 +75,7 @@ const BIND_COMMANDS: Record<string, Mode> = {
   bind_transceiver: "transceiver",
 };
 const RECEIPT_POLL_MS = 50;
-const MAX_RECEIPTS_OUT_PER_PEER = 200;
+const DEFAULT_RECEIPT_WINDOW = 200;
 const RECENT_LIMIT = 2_000;
 const ASSEMBLY_TTL_MS = 10 * 60_000;
 
@@ -388,7 +390,8 @@ export class SmscSimulator {
       }
     }
     for (const [systemId, peers] of receivers) {
-      const room = peers.reduce((n, p) => n + Math.max(0, MAX_RECEIPTS_OUT_PER_PEER - p.receiptsOut.size), 0);
+      const window = this.config.receiptWindow ?? DEFAULT_RECEIPT_WINDOW;
+      const room = peers.reduce((n, p) => n + Math.max(0, window - p.receiptsOut.size), 0);
       if (room === 0) continue;
       let due: PendingReceipt[];
       try {

@@ -260,6 +260,40 @@ describe("SMPP client against the SMSC simulator", () => {
     expect(await sim.stats()).toMatchObject({ receiptsSent: 1, receiptsPending: 0 });
   });
 
+  it("keeps at most its receipt window of receipts unanswered per session, and sends the rest as answers come", async () => {
+    const { sim } = await startSimulator(`it-${randomUUID()}`, { receiptWindow: 3 });
+    const provider = startProvider(sim.port);
+    const held: ((applied: boolean) => void)[] = [];
+    provider.on("receipt", (_receipt, settle) => held.push(settle));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => provider.submit(sms(`win-${randomUUID()}`, `+4479111234${10 + i}`))),
+    );
+    results.forEach(expectOk);
+    await waitFor(
+      async () => held.length,
+      (n) => n === 3,
+      { what: "a window's worth of receipts" },
+    );
+    // Well past the receipt delay and several polls: still only the window's worth.
+    await new Promise((r) => setTimeout(r, 800));
+    expect(held).toHaveLength(3);
+    // Answering frees the window: the rest follow.
+    for (let answered = 0; answered < 8; answered++) {
+      await waitFor(
+        async () => held.length,
+        (n) => n > answered,
+        { what: `receipt ${answered + 1}` },
+      );
+      held[answered]!(true);
+    }
+    await waitFor(
+      () => sim.stats(),
+      (s) => s.receiptsSent === 8,
+      { what: "every receipt answered" },
+    );
+    expect(held).toHaveLength(8);
+  });
+
   it("keeps receipts for a client that is away and sends them when it binds again", async () => {
     // Due well after the first client has gone (its stop can take a while on a loaded machine).
     const { sim } = await startSimulator(`it-${randomUUID()}`, { receiptDelayMs: 1_500 });
