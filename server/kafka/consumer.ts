@@ -52,6 +52,8 @@ export type BatchConsumerOptions<T> = (
   itemsIn?: (value: T) => number;
   partitionsConsumedConcurrently?: number;
   fromBeginning?: boolean;
+  /** Fetched per partition at once (default 4 MiB): less for a stage whose chunks are small and whose memory is tight. */
+  maxBytesPerPartition?: number;
   /** Attempts at a chunk failing for a non-transient reason before its records are tried one by one. */
   maxAttempts?: number;
   handle: BatchHandler<T>;
@@ -135,6 +137,7 @@ async function connectGroupConsumer(
   groupId: string,
   topics: string[],
   fromBeginning = true,
+  maxBytesPerPartition = 4 * 1024 * 1024,
 ) {
   const consumer = kafka.consumer({
     groupId,
@@ -142,7 +145,7 @@ async function connectGroupConsumer(
     // A crashed instance's partitions move to the others after this long.
     sessionTimeout: 10_000,
     heartbeatInterval: 3_000,
-    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytesPerPartition,
   });
   watchForFatalCrash(consumer, groupId, log);
   await consumer.connect();
@@ -165,6 +168,7 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
     opts.groupId,
     routes.map((r) => r.topic),
     opts.fromBeginning,
+    opts.maxBytesPerPartition,
   );
 
   const maxAttempts = opts.maxAttempts ?? 3;

@@ -17,6 +17,9 @@ export async function startValidator({ env, log, db, redis, kafka, producer }: W
     itemsIn,
     maxBatchSize: env.VALIDATOR_BATCH_SIZE,
     partitionsConsumedConcurrently: 3,
+    // A chunk of 2,000 messages is under 1 MiB; the default 4 MiB per partition took the validator, which holds
+    // every message of its chunks decoded, to 243 MB of RSS on a 200k campaign.
+    maxBytesPerPartition: 1024 * 1024,
     handle: (records) =>
       handleEachItem(records, { item: bulkRecordOf, wire: bulkRecordOf }, (messages) =>
         validateBatch({ db, redis, producer, topicPrefix: env.KAFKA_TOPIC_PREFIX }, messages),
