@@ -9,7 +9,7 @@ import { handleEachItem, itemsIn } from "../kafka/packed";
 import {
   routedMessageRecord,
   routedPacking,
-  routedRecordOf,
+  recordByMessageId,
   TOPICS,
   type MessageStatusEvent,
   type RoutedMessage,
@@ -254,7 +254,7 @@ function startLane(billingType: BillingType, lane: Lane) {
       maxBatchSize: spec.batch,
       partitionsConsumedConcurrently: spec.concurrency,
       handle: (records) =>
-        handleEachItem(records, { item: routedRecordOf, wire: routedRecordOf }, (messages) =>
+        handleEachItem(records, { item: recordByMessageId, wire: recordByMessageId }, (messages) =>
           rateBatch(
             { db, redis, kafka, log, producer, topicPrefix: env.KAFKA_TOPIC_PREFIX, plans },
             billingType,

@@ -7,7 +7,7 @@ import { TransientError } from "../kafka/errors";
 import { handleEachItem, itemsIn } from "../kafka/packed";
 import {
   messageStatusRecord,
-  statusRecordOf,
+  recordByMessageId,
   TOPICS,
   type MessageStatusEvent,
   type MessageStatusValue,
@@ -328,7 +328,7 @@ export async function startRefunds({ env, log, db, redis, kafka, producer }: Wor
     maxBatchSize: env.STATUS_WRITER_BATCH_SIZE,
     partitionsConsumedConcurrently: 2,
     handle: (records) =>
-      handleEachItem(records, { item: statusRecordOf, wire: statusRecordOf }, (events) =>
+      handleEachItem(records, { item: recordByMessageId, wire: recordByMessageId }, (events) =>
         refundFailedMessages({ db, redis, log, namespace: prefix }, events),
       ),
   });

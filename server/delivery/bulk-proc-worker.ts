@@ -1,6 +1,6 @@
 import { startBatchConsumer } from "../kafka/consumer";
 import { handleEachItem, itemsIn } from "../kafka/packed";
-import { routedMessageRecord, routedRecordOf, TOPICS } from "../kafka/topics";
+import { routedMessageRecord, recordByMessageId, TOPICS } from "../kafka/topics";
 import { startPollLoop } from "../worker/poll-loop";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { processSendBatch, releaseParked, type BulkProcDeps, type Lane } from "./bulk-proc";
@@ -80,7 +80,7 @@ export async function startBulkProc({ env, log, db, redis, kafka, producer }: Wo
         maxBatchSize: LANES[lane].batch,
         partitionsConsumedConcurrently: LANES[lane].concurrency,
         handle: (records) =>
-          handleEachItem(records, { item: routedRecordOf, wire: routedRecordOf }, (messages) =>
+          handleEachItem(records, { item: recordByMessageId, wire: recordByMessageId }, (messages) =>
             processSendBatch(deps, lane, messages),
           ),
       }),

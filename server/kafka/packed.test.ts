@@ -3,11 +3,10 @@ import type { ConsumedRecord } from "./consumer";
 import { handleEachItem, itemsIn, type Unpacked } from "./packed";
 import {
   messageStatusRecord,
+  recordByMessageId,
   routedMessageRecord,
   routedPacking,
-  routedRecordOf,
   statusPacking,
-  statusRecordOf,
   type MessageStatusEvent,
   type RoutedMessage,
 } from "./topics";
@@ -48,9 +47,9 @@ describe("message-status records", () => {
   });
 
   it("keys a dead-lettered event by its message id, whatever shape it has", () => {
-    expect(statusRecordOf(event("m-9"))).toEqual({ key: "m-9", value: JSON.stringify(event("m-9")) });
-    expect(statusRecordOf({ messageId: 7 })).toEqual({ key: "", value: '{"messageId":7}' });
-    expect(statusRecordOf(null)).toEqual({ key: "", value: "null" });
+    expect(recordByMessageId(event("m-9"))).toEqual({ key: "m-9", value: JSON.stringify(event("m-9")) });
+    expect(recordByMessageId({ messageId: 7 })).toEqual({ key: "", value: '{"messageId":7}' });
+    expect(recordByMessageId(null)).toEqual({ key: "", value: "null" });
   });
 });
 
@@ -81,7 +80,7 @@ describe("routed message records (billing and send lanes)", () => {
       { item: { ...routed("m-2"), recipient: "0740" }, error: "recipient: must be E.164" },
     ]);
     expect(routedPacking.keyOf(routed("m-7"))).toBe("m-7");
-    expect(routedRecordOf(routed("m-2"))).toEqual({ key: "m-2", value: JSON.stringify(routed("m-2")) });
+    expect(recordByMessageId(routed("m-2"))).toEqual({ key: "m-2", value: JSON.stringify(routed("m-2")) });
   });
 
   it("refuses a v2 record with no messages or more than a record may carry", () => {
@@ -92,7 +91,7 @@ describe("routed message records (billing and send lanes)", () => {
 });
 
 describe("handleEachItem", () => {
-  const alone = { item: statusRecordOf, wire: statusRecordOf };
+  const alone = { item: recordByMessageId, wire: recordByMessageId };
 
   it("hands each item over as its own record and dead-letters what it rejects alone", async () => {
     const packed = consumed<Unpacked<MessageStatusEvent>>({
@@ -121,10 +120,10 @@ describe("handleEachItem", () => {
     ]);
     expect(rejected.map((r) => [r.record, r.error, r.deadLetter])).toEqual([
       [packed, "schema: status: invalid", { key: "m-4", value: '{"messageId":"m-4","status":"LOST"}' }],
-      [packed, "no m-2", statusRecordOf(event("m-2"))],
+      [packed, "no m-2", recordByMessageId(event("m-2"))],
       // A v1 record is dead-lettered as it is; the only item of a v2 record goes alone, as v1, like any other.
       [single, "no m-5", undefined],
-      [packedAlone, "no m-6", statusRecordOf(event("m-6"))],
+      [packedAlone, "no m-6", recordByMessageId(event("m-6"))],
     ]);
   });
 });

@@ -25,6 +25,12 @@ function singleOrPacked<S extends z.ZodObject<{ v: z.ZodLiteral<1> } & z.ZodRawS
   });
 }
 
+/**
+ * An item of bulk-topic, a billing or send lane or message-status alone, as the v1 record it becomes when it is
+ * dead-lettered out of a v2 record: keyed by its message id.
+ */
+export const recordByMessageId = (item: unknown) => recordOfItem(item, "messageId");
+
 export const messageCategory = z.enum(["MARKETING", "AUTHENTICATION", "AGENT_FLOW"]);
 
 /** One recipient of a campaign (or one API send) on its way to validation. */
@@ -59,9 +65,6 @@ export const bulkMessageRecord = singleOrPacked(bulkMessageV1, "messages");
 
 /** How producers pack a batch of messages for bulk-topic into v2 records (see VolleyProducer.sendPacked). */
 export const bulkPacking = packingOf<BulkMessage>("messages", (message) => message.messageId);
-
-/** A message alone, as the v1 record a dead-lettered message of a v2 record becomes, keyed by its message id. */
-export const bulkRecordOf = (message: unknown) => recordOfItem(message, "messageId");
 
 export const messageEncoding = z.enum(["GSM7", "UCS2"]);
 
@@ -101,9 +104,6 @@ export const routedMessageRecord = singleOrPacked(routedMessageV1, "messages");
 
 /** How producers pack a batch's routed messages into v2 records (see VolleyProducer.sendPacked). */
 export const routedPacking = packingOf<RoutedMessage>("messages", (message) => message.messageId);
-
-/** A message alone, as the v1 record a dead-lettered message of a v2 batch becomes, keyed by its message id. */
-export const routedRecordOf = (message: unknown) => recordOfItem(message, "messageId");
 
 export const messageStatus = z.enum([
   "QUEUED",
@@ -164,9 +164,6 @@ export const messageStatusRecord = singleOrPacked(messageStatusV1, "events");
 
 /** How producers pack a batch's status events into v2 records (see VolleyProducer.sendPacked). */
 export const statusPacking = packingOf<MessageStatusEvent>("events", (event) => event.messageId);
-
-/** An event alone, as the v1 record a dead-lettered event of a v2 batch becomes, keyed by its message id. */
-export const statusRecordOf = (event: unknown) => recordOfItem(event, "messageId");
 
 /** Integer minor units travel as decimal strings: JSON numbers lose precision past 2^53. */
 const minorUnitsText = z.string().regex(/^-?\d{1,30}$/, "must be an integer amount in minor units");

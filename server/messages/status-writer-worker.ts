@@ -1,6 +1,6 @@
 import { startBatchConsumer } from "../kafka/consumer";
 import { handleEachItem, itemsIn } from "../kafka/packed";
-import { messageStatusRecord, statusRecordOf, TOPICS } from "../kafka/topics";
+import { messageStatusRecord, recordByMessageId, TOPICS } from "../kafka/topics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { writeStatusBatch } from "./status-writer";
 
@@ -18,7 +18,7 @@ export async function startStatusWriter({ env, log, db, redis, kafka, producer }
     maxBatchSize: env.STATUS_WRITER_BATCH_SIZE,
     partitionsConsumedConcurrently: 2,
     handle: (records) =>
-      handleEachItem(records, { item: statusRecordOf, wire: statusRecordOf }, (events) =>
+      handleEachItem(records, { item: recordByMessageId, wire: recordByMessageId }, (events) =>
         writeStatusBatch({ db, redis }, events),
       ),
   });

@@ -1,6 +1,6 @@
 import { startBatchConsumer } from "../kafka/consumer";
 import { handleEachItem, itemsIn } from "../kafka/packed";
-import { bulkMessageRecord, bulkRecordOf, TOPICS } from "../kafka/topics";
+import { bulkMessageRecord, recordByMessageId, TOPICS } from "../kafka/topics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { validateBatch } from "./validate-batch";
 
@@ -21,7 +21,7 @@ export async function startValidator({ env, log, db, redis, kafka, producer }: W
     // every message of its chunks decoded, to 243 MB of RSS on a 200k campaign.
     maxBytesPerPartition: 1024 * 1024,
     handle: (records) =>
-      handleEachItem(records, { item: bulkRecordOf, wire: bulkRecordOf }, (messages) =>
+      handleEachItem(records, { item: recordByMessageId, wire: recordByMessageId }, (messages) =>
         validateBatch({ db, redis, producer, topicPrefix: env.KAFKA_TOPIC_PREFIX }, messages),
       ),
   });
