@@ -4,7 +4,7 @@ import type { Db } from "../db";
 import type { VolleyProducer } from "../kafka/client";
 import type { MessageStatusEvent } from "../kafka/topics";
 import { EARLY_TTL_SECONDS, earlyIndexKey, earlyKey, pmKey } from "./keys";
-import { tallyParts, undecide } from "./part-tally";
+import { markProduced, tallyParts, undecide } from "./part-tally";
 import type { DeliveryReceipt, SettleReceipt } from "./provider";
 import { deliveryStatus, emitStatuses } from "./status-events";
 
@@ -263,6 +263,11 @@ async function decideAndEmit(deps: ReceiptDeps, matched: Matched[]): Promise<voi
     await undecide(deps.redis, prefix, [...new Set(finals.map((m) => m.messageId))]).catch(() => undefined);
     throw err;
   }
+  markProduced(
+    deps.redis,
+    prefix,
+    finals.map((m) => m.messageId),
+  );
 }
 
 /**

@@ -1,0 +1,57 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { env } from "@/server/env";
+import { markProduced, tallyParts, undecide } from "@/server/delivery/part-tally";
+import { createRedis } from "@/server/redis";
+
+// Deciding a message's final status from its parts' receipts (part-tally.ts) against the real Redis.
+
+let redis: Redis;
+const prefix = `it-tally-${randomUUID()}:`;
+
+beforeAll(() => {
+  redis = createRedis(env().REDIS_URL);
+});
+
+afterAll(async () => {
+  const keys = await redis.keys(`*${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+const report = (messageId: string, partId: string, status: string, total = 1) => ({
+  messageId,
+  partId,
+  status,
+  fallbackTotal: total,
+});
+const tally = (...reports: ReturnType<typeof report>[]) => tallyParts(redis, prefix, reports, 60);
+
+describe("part tally", () => {
+  it("decides once every part is DELIVERED, or on the first failure, whatever comes after", async () => {
+    const m = randomUUID();
+    expect(await tally(report(m, "p1", "DELIVERED", 2), report(m, "p1", "DELIVERED", 2))).toEqual([false, false]);
+    expect(await tally(report(m, "p2", "DELIVERED", 2))).toEqual([true]);
+    const f = randomUUID();
+    expect(await tally(report(f, "p1", "UNDELIV", 2), report(f, "p2", "DELIVERED", 2))).toEqual([true, false]);
+  });
+
+  it("decides again when the deciding receipt comes again before its final status was produced (its worker died)", async () => {
+    const m = randomUUID();
+    expect(await tally(report(m, "p1", "DELIVERED", 2), report(m, "p2", "DELIVERED", 2))).toEqual([false, true]);
+    // The carrier resends what was never answered: the deciding part decides again, the other does not.
+    expect(await tally(report(m, "p2", "DELIVERED", 2), report(m, "p1", "DELIVERED", 2))).toEqual([true, false]);
+    const f = randomUUID();
+    expect(await tally(report(f, "p1", "EXPIRED"))).toEqual([true]);
+    expect(await tally(report(f, "p1", "EXPIRED"))).toEqual([true]);
+    // Once its final status is produced, a resent receipt decides nothing more.
+    markProduced(redis, prefix, [m]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await tally(report(m, "p2", "DELIVERED", 2))).toEqual([false]);
+    // Undecided (the status could not be produced): the next receipt decides afresh.
+    await undecide(redis, prefix, [f]);
+    expect(await tally(report(f, "p9", "UNDELIV"))).toEqual([true]);
+    expect(await tally(report(f, "p1", "EXPIRED"))).toEqual([false]);
+  });
+});
