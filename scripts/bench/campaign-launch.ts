@@ -166,6 +166,8 @@ try {
   await admin.connect().catch(() => undefined);
   const topics = (await admin.listTopics().catch(() => [] as string[])).filter((t) => t.startsWith(prefix));
   if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+  // The group that read bulk-topic back to count it (countMessagesOn).
+  await admin.deleteGroups([`${prefix}count`]).catch(() => undefined);
   await admin.disconnect().catch(() => undefined);
   if (campaignId) await db.prisma.campaign.delete({ where: { id: campaignId } }).catch(() => undefined);
   if (uploadId) await db.prisma.upload.delete({ where: { id: uploadId } }).catch(() => undefined);
