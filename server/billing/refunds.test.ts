@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { MessageStatusEvent } from "../kafka/topics";
-import { firstFinalFailures } from "./refunds";
+import { finalStatusRecord, firstFinalFailures } from "./refunds";
 
 const event = (messageId: string, status: MessageStatusEvent["status"], reason: string | null = null) =>
   ({ v: 1, messageId, status, reason, stage: "bulk-proc", at: "2026-11-24T10:00:00.000Z" }) as MessageStatusEvent;
@@ -50,5 +50,30 @@ describe("firstFinalFailures", () => {
       },
     };
     expect(firstFinalFailures([withContent, event("b", "FAILED")]).map((f) => f.clientId)).toEqual(["client-1", null]);
+  });
+});
+
+describe("finalStatusRecord", () => {
+  it("reads only the final statuses of a v2 record, validating those, and a v1 record whole", () => {
+    const packed = finalStatusRecord.parse({
+      v: 2,
+      events: [
+        { ...event("a", "ACCEPTED"), content: { not: "valid content" } },
+        event("a", "SUBMITTED"),
+        "not an event",
+        event("a", "DELIVERED"),
+        event("b", "UNDELIVERABLE", "ERR_001"),
+        { ...event("c", "EXPIRED"), at: "yesterday" },
+      ],
+    });
+    expect(packed.items.map((e) => [e.messageId, e.status])).toEqual([
+      ["a", "DELIVERED"],
+      ["b", "UNDELIVERABLE"],
+    ]);
+    expect(packed.invalid.map((i) => (i.item as { messageId: string }).messageId)).toEqual(["c"]);
+    expect(finalStatusRecord.parse(event("a", "SUBMITTED")).items).toHaveLength(1);
+    expect(finalStatusRecord.safeParse({ ...event("a", "ACCEPTED"), content: { not: "valid content" } }).success).toBe(
+      false,
+    );
   });
 });

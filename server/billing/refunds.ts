@@ -6,8 +6,9 @@ import { startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka
 import { TransientError } from "../kafka/errors";
 import { handleEachItem, itemsIn } from "../kafka/packed";
 import {
-  messageStatusRecord,
+  messageStatusV1,
   recordByMessageId,
+  singleOrPacked,
   TOPICS,
   type MessageStatusEvent,
   type MessageStatusValue,
@@ -49,7 +50,20 @@ export const FAILURE_STATUSES: ReadonlySet<MessageStatusValue> = new Set([
   "FAILED",
   "REJECTED",
 ]);
-const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
+const FINAL: ReadonlySet<unknown> = new Set(FINAL_STATUSES);
+
+/**
+ * message-status as refunds read it: only final statuses matter here, so the
+ * other items of a v2 record (ACCEPTED with its content, SUBMITTED: two of a
+ * message's three events) are dropped unread rather than validated; the
+ * status writer reads every item and dead-letters a bad one. A v1 record is
+ * validated whole, as everywhere.
+ */
+export const finalStatusRecord = singleOrPacked(
+  messageStatusV1,
+  "events",
+  (item) => typeof item === "object" && item !== null && FINAL.has((item as { status?: unknown }).status),
+);
 
 export class RefundsInFlight extends TransientError {}
 
@@ -323,7 +337,7 @@ export async function startRefunds({ env, log, db, redis, kafka, producer }: Wor
     groupId: `${prefix}refunds`,
     topic: prefix + TOPICS.messageStatus.name,
     dlqTopic: prefix + TOPICS.messageStatus.dlq,
-    schema: messageStatusRecord,
+    schema: finalStatusRecord,
     itemsIn,
     maxBatchSize: env.STATUS_WRITER_BATCH_SIZE,
     partitionsConsumedConcurrently: 2,

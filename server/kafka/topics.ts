@@ -10,12 +10,19 @@ import { MAX_ITEMS_PER_RECORD, packingOf, recordOfItem, unpackItems, type Unpack
  * Records of a topic whose items travel alone (v1: `single`) or packed (v2:
  * `{ v: 2, [field]: [...] }`, see packed.ts); each packed item is a whole v1
  * item, checked on its own so that one bad item does not sink the others.
+ * `wanted` lets a consumer that acts on a few of a topic's items drop the
+ * others of a v2 record unread (another consumer of the topic validates them).
  */
-function singleOrPacked<S extends z.ZodObject<{ v: z.ZodLiteral<1> } & z.ZodRawShape>>(single: S, field: string) {
+export function singleOrPacked<S extends z.ZodObject<{ v: z.ZodLiteral<1> } & z.ZodRawShape>>(
+  single: S,
+  field: string,
+  wanted?: (item: unknown) => boolean,
+) {
   const packed = z.object({ v: z.literal(2), [field]: z.array(z.unknown()).min(1).max(MAX_ITEMS_PER_RECORD) });
   return z.discriminatedUnion("v", [single, packed]).transform((record): Unpacked<z.output<S>> => {
     if (record.v === 1) return { items: [record as z.output<S>], invalid: [] };
-    const items = (record as Record<string, unknown>)[field] as unknown[];
+    const all = (record as Record<string, unknown>)[field] as unknown[];
+    const items = wanted ? all.filter(wanted) : all;
     return unpackItems(
       items,
       single,
