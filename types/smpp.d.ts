@@ -7,6 +7,8 @@ declare module "smpp" {
   namespace smpp {
     type PduOptions = Record<string, unknown>;
     type ResponseCallback = (pdu: PDU) => void;
+    /** What Session.send needs of a PDU: the package's, or one encoded elsewhere (server/delivery/smpp/wire.ts). */
+    type OutgoingPdu = { sequence_number: number; isResponse(): boolean; toBuffer(): Buffer };
 
     /** A short_message / message_payload after the package's decode filter. */
     type DecodedMessage = { message: string | Buffer; udh?: Buffer[] };
@@ -19,14 +21,20 @@ declare module "smpp" {
       sequence_number: number;
       [field: string]: unknown;
       isResponse(): boolean;
-      response(options?: PduOptions): PDU;
+      response(options?: PduOptions): OutgoingPdu;
       toBuffer(): Buffer;
     }
 
     class Session extends EventEmitter {
+      constructor(options: { socket: Socket } | { host: string; port: number });
       socket: Socket;
       server?: Server;
-      send(pdu: PDU, responseCallback?: ResponseCallback, sendCallback?: ResponseCallback): boolean;
+      paused: boolean;
+      protected _busy: boolean;
+      protected _callbacks: Record<number, ResponseCallback | undefined>;
+      /** Reads whatever PDUs the socket holds; bound to the socket's 'readable' in the constructor. */
+      _extractPDUs(): void;
+      send(pdu: OutgoingPdu, responseCallback?: ResponseCallback, sendCallback?: ResponseCallback): boolean;
       close(callback?: () => void): void;
       destroy(callback?: () => void): void;
       pause(): void;
@@ -46,6 +54,18 @@ declare module "smpp" {
     const types: { tlv: Record<"int8" | "int16" | "int32" | "cstring" | "string" | "buffer", TlvType> };
     const tlvs: Record<string, { id: number; tag: string }>;
     const errors: Record<string, number>;
+    const filters: {
+      message: { decode(this: PDU, value: Buffer, skipUdh?: boolean): unknown };
+    };
+    const gsmCoder: {
+      decode(bytes: Buffer, encoding: number): string;
+      getCoder(encoding: number): {
+        charListDec: Record<number, string>;
+        extCharListDec: Record<string, string>;
+        escChars: string;
+        escCharsDec?: string;
+      };
+    };
   }
 
   export = smpp;

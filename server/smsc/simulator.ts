@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import smpp from "smpp";
 import {
@@ -12,6 +12,7 @@ import {
   statusName,
   type Concatenation,
 } from "@/server/delivery/smpp/protocol";
+import { encodeSm, SmppSession } from "@/server/delivery/smpp/wire";
 import { TokenBucket } from "@/server/delivery/token-bucket";
 import { metrics } from "@/server/observability/metrics";
 import { decideOutcome, wantsReceipt } from "./outcomes";
@@ -116,7 +117,7 @@ export class SmscSimulator {
   private closing = false;
   private readonly requeues = new Set<Promise<void>>();
   private stopped: Promise<void> | undefined;
-  private server!: smpp.Server;
+  private server!: net.Server;
   private httpServer: http.Server | undefined;
   port = 0;
   httpPort: number | null = null;
@@ -162,7 +163,7 @@ export class SmscSimulator {
   }
 
   private async listen(): Promise<void> {
-    this.server = smpp.createServer({}, (session) => this.onSession(session));
+    this.server = net.createServer((socket) => this.onSession(new SmppSession({ socket })));
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
       this.server.listen(this.config.port, this.config.host, () => resolve());
@@ -420,7 +421,7 @@ export class SmscSimulator {
       text: r.text,
     });
     const errCode = Number.parseInt(r.err, 10) || 0;
-    const pdu = new smpp.PDU("deliver_sm", {
+    const pdu = encodeSm("deliver_sm", {
       source_addr_ton: r.sourceTon,
       source_addr_npi: r.sourceNpi,
       source_addr: r.source,

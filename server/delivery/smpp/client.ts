@@ -9,6 +9,7 @@ import { buildSubmitParts, outboundSmsSchema, type OutboundSms, type SubmitField
 import { classifySubmitStatus, type FailureKind } from "./errors";
 import { corkUntilNextTick, STATUS, statusName } from "./protocol";
 import { isReceipt, parseReceipt, type DeliveryReceipt } from "./receipts";
+import { encodeSm, SmppSession } from "./wire";
 import type { WriteGate } from "../provider";
 
 export const smppProviderConfigSchema = z.object({
@@ -257,7 +258,7 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
   private connect(): void {
     if (this.stopping) return;
     this.setState("connecting");
-    const session = smpp.connect({ host: this.config.host, port: this.config.port });
+    const session = new SmppSession({ host: this.config.host, port: this.config.port });
     this.session = session;
     session.on("connect", () => this.bind(session));
     // The package emits 'error' and then 'close'; reconnecting is left to 'close'.
@@ -431,7 +432,7 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
   }
 
   private send(session: smpp.Session, part: PartJob): void {
-    const pdu = new smpp.PDU("submit_sm", part.fields);
+    const pdu = encodeSm("submit_sm", part.fields);
     const ok = session.send(pdu, (resp) => this.onSubmitResp(resp));
     if (!ok) {
       // Socket no longer writable: the message was not sent; keep it for the next bind.
