@@ -168,23 +168,35 @@ export class MemorySmscStore implements SmscStore {
   async flush(): Promise<void> {}
 }
 
-// Counts one part of one Volley message; returns that part's copy count. The message counts as received (stats
-// `messages`) when its last missing part arrives for the first time.
-const RECORD_PART = `
-local c = redis.call('HINCRBY', KEYS[1], 'p' .. ARGV[1], 1)
-redis.call('HSET', KEYS[1], 'total', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-redis.call('HINCRBY', KEYS[3], 'submitted', 1)
-if c == 2 then redis.call('SADD', KEYS[2], ARGV[3]) end
-if c == 1 then
-  local complete = true
-  for i = 1, tonumber(ARGV[2]) do
-    if tonumber(redis.call('HGET', KEYS[1], 'p' .. i) or '0') < 1 then complete = false break end
+// Counts parts of Volley messages, many per call: KEYS = the duplicates set, the stats hash, then one message hash per
+// part; ARGV = the TTL, then seq, total and Volley id per part. A message counts as received (stats `messages`) when
+// its last missing part arrives for the first time; a part's second copy puts its id in the duplicates set.
+const RECORD_PARTS = `
+local dups, stats, ttl = KEYS[1], KEYS[2], ARGV[1]
+local messages = 0
+for i = 3, #KEYS do
+  local key = KEYS[i]
+  local a = 2 + (i - 3) * 3
+  local total = tonumber(ARGV[a + 1])
+  local c = redis.call('HINCRBY', key, 'p' .. ARGV[a], 1)
+  redis.call('HSET', key, 'total', total)
+  redis.call('EXPIRE', key, ttl)
+  if c == 2 then redis.call('SADD', dups, ARGV[a + 2]) end
+  if c == 1 then
+    local complete = true
+    for j = 1, total do
+      if tonumber(redis.call('HGET', key, 'p' .. j) or '0') < 1 then complete = false break end
+    end
+    if complete then messages = messages + 1 end
   end
-  if complete then redis.call('HINCRBY', KEYS[3], 'messages', 1) end
 end
-return c
+redis.call('HINCRBY', stats, 'submitted', #KEYS - 2)
+if messages > 0 then redis.call('HINCRBY', stats, 'messages', messages) end
+return 0
 `;
+
+/** Parts per RECORD_PARTS call: one call holds Redis for its whole run. */
+const PARTS_PER_CALL = 500;
 
 const RECORD_CONTENT = `
 local c = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
@@ -201,15 +213,7 @@ return items
 `;
 
 type CustomCommands = {
-  smscRecordPart(
-    msgKey: string,
-    dupsKey: string,
-    statsKey: string,
-    seq: number,
-    total: number,
-    id: string,
-    ttl: number,
-  ): unknown;
+  smscRecordParts(numberOfKeys: number, ...keysThenArgs: (string | number)[]): unknown;
   smscRecordContent(contentKey: string, statsKey: string, hash: string, ttl: number): unknown;
   smscTakeDue(key: string, now: number, limit: number): Promise<string[]>;
 };
@@ -228,7 +232,8 @@ export class RedisSmscStore implements SmscStore {
   ) {
     if (!/^[A-Za-z0-9._-]+$/.test(namespace)) throw new Error(`invalid SMSC namespace "${namespace}"`);
     this.prefix = `smsc:${namespace}:`;
-    redis.defineCommand("smscRecordPart", { numberOfKeys: 3, lua: RECORD_PART });
+    // No numberOfKeys: each call says how many it passes.
+    redis.defineCommand("smscRecordParts", { lua: RECORD_PARTS });
     redis.defineCommand("smscRecordContent", { numberOfKeys: 2, lua: RECORD_CONTENT });
     redis.defineCommand("smscTakeDue", { numberOfKeys: 1, lua: TAKE_DUE });
   }
@@ -242,13 +247,21 @@ export class RedisSmscStore implements SmscStore {
     const pipeline = this.redis.pipeline();
     const custom = pipeline as unknown as CustomCommands;
     const stats = this.key("stats");
+    const counted = parts.filter((p) => p.volleyId !== undefined);
+    for (let i = 0; i < counted.length; i += PARTS_PER_CALL) {
+      const chunk = counted.slice(i, i + PARTS_PER_CALL);
+      custom.smscRecordParts(
+        chunk.length + 2,
+        this.key("dups"),
+        stats,
+        ...chunk.map((p) => this.key("msg", p.volleyId!)),
+        TTL_SECONDS,
+        ...chunk.flatMap((p) => [p.seq, p.total, p.volleyId!]),
+      );
+    }
+    const uncounted = parts.length - counted.length;
+    if (uncounted > 0) pipeline.hincrby(stats, "submitted", uncounted);
     for (const part of parts) {
-      if (part.volleyId !== undefined) {
-        const msgKey = this.key("msg", part.volleyId);
-        custom.smscRecordPart(msgKey, this.key("dups"), stats, part.seq, part.total, part.volleyId, TTL_SECONDS);
-      } else {
-        pipeline.hincrby(stats, "submitted", 1);
-      }
       if (part.contentHash !== undefined) {
         custom.smscRecordContent(this.key("content"), stats, part.contentHash, TTL_SECONDS);
       }
