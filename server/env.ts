@@ -63,11 +63,13 @@ export const envSchema = z.object({
   VALIDATOR_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(2_000),
   LAUNCH_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1_000),
   STATUS_WRITER_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5_000),
-  // The prepaid-manager: CDRs debited per Postgres transaction, and how many
-  // partitions (account groups) one process works on at once. Their product is
-  // held in memory: 10k × 4 fits the workers' 128 MB heap, 20k × 4 does not.
+  // The prepaid-manager: CDRs debited per Postgres transaction, how many
+  // partitions (account groups) one process works on at once, and how many
+  // consumer-group members it runs them in. Batch × concurrency is held in
+  // memory: 10k × 6 fits the workers' 128 MB heap.
   DEDUCTION_BATCH_SIZE: z.coerce.number().int().min(1).max(200_000).default(10_000),
-  DEDUCTION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  DEDUCTION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(6),
+  DEDUCTION_CONSUMERS: z.coerce.number().int().min(1).max(8).default(2),
   UPLOAD_MAX_BYTES: z.coerce
     .number()
     .int()

@@ -25,7 +25,7 @@ import { createRedis } from "../../server/redis";
 // rate, ratio = apply rate / baseline rate.
 //
 //   npm run bench:billing -- --cdrs 1000000 --accounts 10000
-//   options: --baseline-cdrs 20000 --batch 10000 --concurrency 4 --partitions 6 --workers 1
+//   options: --baseline-cdrs 20000 --batch 10000 --concurrency 6 --consumers 2 --partitions 6 --workers 1
 //            --profile <dir> --node-options "<extra V8 flags for the worker>"
 //            --envelope v1 (one record per CDR instead of the gate's packed v2 records)
 
@@ -45,6 +45,7 @@ const accountCount = arg("accounts", 10_000);
 const baselineCount = Math.min(arg("baseline-cdrs", 20_000), cdrCount);
 const batchSize = arg("batch", config.DEDUCTION_BATCH_SIZE);
 const concurrency = arg("concurrency", config.DEDUCTION_CONCURRENCY);
+const consumers = arg("consumers", config.DEDUCTION_CONSUMERS);
 const partitions = arg("partitions", config.KAFKA_DEFAULT_PARTITIONS);
 // Worker processes in the one consumer group (each gets its share of the partitions).
 const workerCount = arg("workers", 1);
@@ -247,6 +248,7 @@ function startWorker(): { child: ChildProcess; ready: Promise<number> } {
       KAFKA_TOPIC_PARTITIONS: `${TOPICS.usageCdrLow.name}=${partitions},${TOPICS.usageCdrHigh.name}=${partitions}`,
       DEDUCTION_BATCH_SIZE: String(batchSize),
       DEDUCTION_CONCURRENCY: String(concurrency),
+      DEDUCTION_CONSUMERS: String(consumers),
       HEALTH_PORT: "0",
       LOG_LEVEL: "info",
     },
@@ -403,7 +405,7 @@ try {
   row("CDRs / accounts", `${fmt(cdrCount)} / ${fmt(accountCount)}`);
   row(
     "worker settings",
-    `${workerCount} × prepaid-manager, batch ${batchSize}, concurrency ${concurrency}, ${partitions} partitions, ${workerNodeOptions}`,
+    `${workerCount} × prepaid-manager, batch ${batchSize}, concurrency ${concurrency} over ${consumers} group members, ${partitions} partitions, ${workerNodeOptions}`,
   );
   row(
     "produce (pre-loaded, 1 producer)",

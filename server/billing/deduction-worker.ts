@@ -28,21 +28,29 @@ export async function startDeductionService({
   producer,
 }: WorkerDeps): Promise<StartedWorker> {
   const prefix = env.KAFKA_TOPIC_PREFIX;
-  const consumer = await startBatchConsumer({
-    kafka,
-    producer,
-    log,
-    groupId: `${prefix}prepaid-manager`,
-    topics: [TOPICS.usageCdrLow, TOPICS.usageCdrHigh].map((t) => ({
-      topic: prefix + t.name,
-      dlqTopic: prefix + t.dlq,
-    })),
-    schema: usageCdrRecord,
-    itemsIn,
-    maxBatchSize: env.DEDUCTION_BATCH_SIZE,
-    partitionsConsumedConcurrently: env.DEDUCTION_CONCURRENCY,
-    handle: (records) => applyCdrs({ db, redis }, records),
-  });
+  // kafkajs fetches again only once every partition of its last fetch is
+  // handled: with one member the database idles while the next fetch arrives
+  // and the worker waits on the slowest partition. Members of one process
+  // overlap that; the process's partitions are shared out among them.
+  const consumers = await Promise.all(
+    Array.from({ length: env.DEDUCTION_CONSUMERS }, () =>
+      startBatchConsumer({
+        kafka,
+        producer,
+        log,
+        groupId: `${prefix}prepaid-manager`,
+        topics: [TOPICS.usageCdrLow, TOPICS.usageCdrHigh].map((t) => ({
+          topic: prefix + t.name,
+          dlqTopic: prefix + t.dlq,
+        })),
+        schema: usageCdrRecord,
+        itemsIn,
+        maxBatchSize: env.DEDUCTION_BATCH_SIZE,
+        partitionsConsumedConcurrently: Math.ceil(env.DEDUCTION_CONCURRENCY / env.DEDUCTION_CONSUMERS),
+        handle: (records) => applyCdrs({ db, redis }, records),
+      }),
+    ),
+  );
   // The billing_events outbox the debits fill (low-balance alerts) goes out from here too.
   const publisher = startPollLoop({
     name: "billing-events",
@@ -52,7 +60,7 @@ export async function startDeductionService({
   });
   return {
     stop: async () => {
-      await consumer.stop();
+      await Promise.all(consumers.map((c) => c.stop()));
       await publisher.stop();
     },
     checks: { billingEvents: async () => ({ ok: publisher.isHealthy() }) },

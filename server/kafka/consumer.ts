@@ -130,6 +130,8 @@ export function watchForFatalCrash(consumer: Pick<Consumer, "on" | "events">, gr
   });
 }
 
+const KAFKAJS_DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+
 /** A group member with the settings every Volley consumer shares, connected and subscribed. */
 async function connectGroupConsumer(
   kafka: Kafka,
@@ -138,6 +140,7 @@ async function connectGroupConsumer(
   topics: string[],
   fromBeginning = true,
   maxBytesPerPartition = 4 * 1024 * 1024,
+  partitionsConsumedConcurrently = 1,
 ) {
   const consumer = kafka.consumer({
     groupId,
@@ -146,6 +149,10 @@ async function connectGroupConsumer(
     sessionTimeout: 10_000,
     heartbeatInterval: 3_000,
     maxBytesPerPartition,
+    // The broker fills a fetch partition by partition: under a smaller total
+    // the first partitions take it all and the others wait for the next fetch,
+    // which kafkajs sends only when every partition of this one is handled.
+    maxBytes: Math.max(KAFKAJS_DEFAULT_MAX_BYTES, maxBytesPerPartition * partitionsConsumedConcurrently),
   });
   watchForFatalCrash(consumer, groupId, log);
   await consumer.connect();
@@ -169,6 +176,7 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
     routes.map((r) => r.topic),
     opts.fromBeginning,
     opts.maxBytesPerPartition,
+    opts.partitionsConsumedConcurrently,
   );
 
   const maxAttempts = opts.maxAttempts ?? 3;
