@@ -159,22 +159,54 @@ export async function reserve(
   return results.map((r) => r === 1);
 }
 
+// HDELs each account's settled ids, given as one newline-joined argument per
+// account (KEYS[i] ↔ ARGV[i]): a batch settles tens of thousands of ids, and
+// the client's cost is per argument. unpack() is bounded by Lua's stack, so
+// an account's ids are deleted a thousand at a time.
+const SETTLE_SCRIPT = `
+for i = 1, #KEYS do
+  local ids = {}
+  for id in string.gmatch(ARGV[i], '[^\\n]+') do
+    ids[#ids + 1] = id
+    if #ids == 1000 then
+      redis.call('HDEL', KEYS[i], unpack(ids))
+      ids = {}
+    end
+  end
+  if #ids > 0 then redis.call('HDEL', KEYS[i], unpack(ids)) end
+end
+return 0
+`;
+const SETTLE_ACCOUNTS_PER_CALL = 500;
+
+type SettleRedis = Redis & { volleySettle?: (numberOfKeys: number, ...keysThenIds: string[]) => Promise<unknown> };
+
 /**
  * Called by the deduction services once CDRs are in Postgres: their reservations (held under the message id, which
  * is the CDR id) are settled.
  */
 export async function settleReservations(redis: Redis, settled: { accountId: string; cdrId: string }[]): Promise<void> {
   if (settled.length === 0) return;
-  // One HDEL per account, not per message: a deduction batch settles thousands.
-  const byAccount = new Map<string, string[]>();
+  const byAccount = new Map<string, string>();
+  // An id holding a newline (never one Volley makes) cannot travel joined: it is deleted on its own.
+  const odd: { accountId: string; cdrId: string }[] = [];
   for (const s of settled) {
-    const ids = byAccount.get(s.accountId);
-    if (ids) ids.push(s.cdrId);
-    else byAccount.set(s.accountId, [s.cdrId]);
+    if (s.cdrId.includes("\n")) odd.push(s);
+    else {
+      const ids = byAccount.get(s.accountId);
+      byAccount.set(s.accountId, ids === undefined ? s.cdrId : `${ids}\n${s.cdrId}`);
+    }
   }
-  const pipeline = redis.pipeline();
-  for (const [accountId, messageIds] of byAccount) pipeline.hdel(pendingKey(accountId), ...messageIds);
-  await pipeline.exec();
+  const script = redis as SettleRedis;
+  if (!script.volleySettle) redis.defineCommand("volleySettle", { lua: SETTLE_SCRIPT });
+  const accounts = [...byAccount.keys()];
+  const calls: Promise<unknown>[] = [];
+  for (let i = 0; i < accounts.length; i += SETTLE_ACCOUNTS_PER_CALL) {
+    const chunk = accounts.slice(i, i + SETTLE_ACCOUNTS_PER_CALL);
+    calls.push(script.volleySettle!(chunk.length, ...chunk.map(pendingKey), ...chunk.map((a) => byAccount.get(a)!)));
+  }
+  for (const s of odd) calls.push(redis.hdel(pendingKey(s.accountId), s.cdrId));
+  await Promise.all(calls);
 }
 
 /**
