@@ -1,8 +1,9 @@
 import { Partitioners } from "kafkajs";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { groupByPartition } from "./client";
 import { itemsIn, MAX_ITEMS_PER_RECORD, recordOfItem } from "./packed";
-import { cdrPacking, usageCdrRecord, usageCdrV1Json, type PackedCdrWire } from "./topics";
+import { cdrPacking, messageCategory, usageCdrRecord, usageCdrV1Json, type PackedCdrWire } from "./topics";
 
 const at = "2026-12-02T08:00:00.000Z";
 function item(n: number, over: Partial<PackedCdrWire> = {}): PackedCdrWire {
@@ -62,6 +63,66 @@ describe("usage CDR records", () => {
     const decoded = usageCdrRecord.parse(JSON.parse(packing.pack([item(1), item(2)])));
     expect(decoded.items.map((c) => c.cdrId)).toEqual(["m-1", "m-2"]);
     expect(usageCdrRecord.parse(JSON.parse(usageCdrV1Json(decoded.items[1]!))).items).toEqual([decoded.items[1]]);
+  });
+});
+
+// What a CDR's fields must be, said field by field: the CDR schemas check the
+// same bounds in one pass over the object (checkCdrBounds), for speed.
+const minorUnitsText = z.string().regex(/^-?\d{1,30}$/);
+const cdrByField = z.object({
+  cdrId: z.string().min(1).max(200),
+  messageId: z.string().min(1).max(200),
+  accountId: z.string().min(1),
+  clientId: z.string().min(1),
+  campaignId: z.string().min(1).nullable(),
+  category: messageCategory,
+  recipient: z.string().min(1).max(64),
+  segments: z.number().int().min(1),
+  unitPrice: minorUnitsText,
+  amount: minorUnitsText,
+  currency: z.string().length(3),
+  destination: z.string().min(2).max(3).optional(),
+});
+
+const variants: Record<string, unknown[]> = {
+  cdrId: ["", "x", "x".repeat(200), "x".repeat(201), 7, null],
+  messageId: ["", "m", "m".repeat(200), "m".repeat(201), undefined],
+  accountId: ["", "a", "a".repeat(5_000), 1],
+  clientId: ["", "c", null],
+  campaignId: [null, "", "k", undefined, 3],
+  category: ["MARKETING", "AUTHENTICATION", "AGENT_FLOW", "marketing", ""],
+  recipient: ["", "+", "9".repeat(64), "9".repeat(65)],
+  segments: [0, 1, 3, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, "2"],
+  unitPrice: ["0", "-5", "1".repeat(30), "1".repeat(31), "1.5", "1e3", " 1", "", "-", 5],
+  amount: ["0", "12", "-0", "x", "１２", "12\n"],
+  currency: ["USD", "US", "USDT", ""],
+  destination: [undefined, "GB", "GBR", "G", "GBRX", null],
+};
+
+describe("CDR field bounds", () => {
+  const base = item(1) as Record<string, unknown>;
+  const cases = Object.entries(variants).flatMap(([field, values]) =>
+    values.map((value) => ({ field, value, cdr: { ...base, [field]: value } })),
+  );
+
+  it("accepts and refuses exactly what the field-by-field schema does, on the field at fault", () => {
+    for (const { field, value, cdr } of cases) {
+      const expected = cdrByField.safeParse(cdr);
+      const decoded = usageCdrRecord.parse({ v: 2, at, cdrs: [cdr] });
+      const label = `${field} = ${JSON.stringify(value) ?? String(value)}`;
+      expect(decoded.items.length === 1, label).toBe(expected.success);
+      if (!expected.success) {
+        expect(decoded.invalid[0]!.error, label).toMatch(new RegExp(`^${field}: `));
+        // A v1 record is held to the same bounds.
+        expect(usageCdrRecord.safeParse({ v: 1, ...cdr, at }).success, label).toBe(false);
+      } else expect(usageCdrRecord.parse({ v: 1, ...cdr, at }).items, label).toHaveLength(1);
+    }
+    expect(cases.filter((c) => !cdrByField.safeParse(c.cdr).success).length).toBeGreaterThan(30);
+  });
+
+  it("names every field at fault when several are", () => {
+    const decoded = usageCdrRecord.parse({ v: 2, at, cdrs: [{ ...base, cdrId: "", segments: 0, amount: "1.5" }] });
+    expect(decoded.invalid[0]!.error).toMatch(/^cdrId: .*; segments: .*; amount: /);
   });
 });
 
