@@ -87,12 +87,17 @@ export async function applyCdrs(
   return rejected;
 }
 
-/** One pipeline: `account:<id>:settled` = the balance Postgres committed. */
+const SETTLED_PER_MSET = 1_000;
+
+/** `account:<id>:settled` = the balance Postgres committed, a thousand accounts per MSET. */
 export async function refreshSettled(redis: Redis, accounts: DeductResult["accounts"]): Promise<void> {
-  if (accounts.length === 0) return;
-  const pipeline = redis.pipeline();
-  for (const a of accounts) pipeline.set(settledKey(a.accountId), a.balance.toString());
-  for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+  const writes: Promise<unknown>[] = [];
+  for (let i = 0; i < accounts.length; i += SETTLED_PER_MSET) {
+    const pairs: string[] = [];
+    for (const a of accounts.slice(i, i + SETTLED_PER_MSET)) pairs.push(settledKey(a.accountId), a.balance.toString());
+    writes.push(redis.mset(pairs));
+  }
+  await Promise.all(writes);
 }
 
 function countApplied(result: DeductResult, cdrs: UsageCdr[]): void {
