@@ -108,21 +108,21 @@ export class WriteFence {
   }
 
   gate(messageId: string): WriteGate {
-    return {
-      acquire: () => this.markWritten(messageId),
-      release: () => {
-        // Fire and forget: if it never lands, a crash leaves the message UNCONFIRMED rather than resubmitted.
-        void this.each("fenceUnmarkWritten", [messageId]).catch(() => undefined);
-      },
-    };
+    return new FenceGate(this, messageId);
   }
 
-  /** Every acquire of the same tick goes in one call: the provider's pump asks for a window's worth at once. */
-  private markWritten(messageId: string): Promise<boolean> {
+  /** FenceGate's acquire. Every acquire of the same tick goes in one call: the provider's pump asks for a window's worth at once. */
+  markWritten(messageId: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.marking.push({ messageId, resolve, reject });
       if (this.marking.length === 1) process.nextTick(() => void this.flushMarks());
     });
+  }
+
+  /** FenceGate's release. */
+  unmarkWritten(messageId: string): void {
+    // Fire and forget: if it never lands, a crash leaves the message UNCONFIRMED rather than resubmitted.
+    void this.each("fenceUnmarkWritten", [messageId]).catch(() => undefined);
   }
 
   private async flushMarks(): Promise<void> {
@@ -148,5 +148,21 @@ export class WriteFence {
     }
     // The scripts that answer 0 for every key (unmark, forget) have no per-key answers.
     return (await Promise.all(calls)).flatMap((reply) => (Array.isArray(reply) ? reply : []));
+  }
+}
+
+/** A message's write gate (see WriteGate): a class, not two closures per message, which tsx would name at a cost. */
+class FenceGate implements WriteGate {
+  constructor(
+    private readonly fence: Pick<WriteFence, "markWritten" | "unmarkWritten">,
+    private readonly messageId: string,
+  ) {}
+
+  acquire(): Promise<boolean> {
+    return this.fence.markWritten(this.messageId);
+  }
+
+  release(): void {
+    this.fence.unmarkWritten(this.messageId);
   }
 }

@@ -102,6 +102,12 @@ function str(value: unknown): string {
  * An SMPP v3.4 SMSC for development and tests: checks binds, answers submit_sm with its own ids, counts every Volley
  * message id (TLV 0x1401) it receives, and sends delivery receipts whose outcomes are deterministic per message id.
  */
+/** Answers a PDU from the peer. A function, not a closure per PDU: tsx names each closure it creates, at a cost. */
+function reply(peer: Peer, pdu: smpp.PDU, status: number, fields: Record<string, unknown> = {}): void {
+  corkUntilNextTick(peer.session);
+  peer.session.send(pdu.response({ ...fields, command_status: status }));
+}
+
 export class SmscSimulator {
   private readonly peers = new Set<Peer>();
   private readonly bucket: TokenBucket;
@@ -205,34 +211,31 @@ export class SmscSimulator {
 
   private onPdu(peer: Peer, pdu: smpp.PDU): void {
     if (pdu.isResponse()) return; // deliver_sm_resp / unbind_resp are handled by their send callbacks
-    const reply = (status: number, fields: Record<string, unknown> = {}) => {
-      corkUntilNextTick(peer.session);
-      return peer.session.send(pdu.response({ ...fields, command_status: status }));
-    };
     const bindMode = BIND_COMMANDS[pdu.command];
-    if (bindMode) return this.onBind(peer, pdu, bindMode, reply);
+    if (bindMode) return this.onBind(peer, pdu, bindMode);
     switch (pdu.command) {
       case "enquire_link":
-        reply(STATUS.ESME_ROK);
+        reply(peer, pdu, STATUS.ESME_ROK);
         return;
       case "unbind":
         peer.session.send(pdu.response(), () => peer.session.close());
         return;
       case "submit_sm":
-        if (peer.mode !== "transmitter" && peer.mode !== "transceiver") return void reply(STATUS.ESME_RINVBNDSTS);
-        this.onSubmit(peer, pdu, reply);
+        if (peer.mode !== "transmitter" && peer.mode !== "transceiver")
+          return void reply(peer, pdu, STATUS.ESME_RINVBNDSTS);
+        this.onSubmit(peer, pdu);
         return;
       case "unknown":
         peer.session.send(pdu.response());
         return;
       default:
-        if (!peer.mode) return void reply(STATUS.ESME_RINVBNDSTS);
-        reply(STATUS.ESME_RINVCMDID);
+        if (!peer.mode) return void reply(peer, pdu, STATUS.ESME_RINVBNDSTS);
+        reply(peer, pdu, STATUS.ESME_RINVCMDID);
     }
   }
 
-  private onBind(peer: Peer, pdu: smpp.PDU, mode: Mode, reply: (status: number, f?: Record<string, unknown>) => void) {
-    if (peer.mode) return void reply(STATUS.ESME_RALYBND);
+  private onBind(peer: Peer, pdu: smpp.PDU, mode: Mode) {
+    if (peer.mode) return void reply(peer, pdu, STATUS.ESME_RALYBND);
     const systemId = str(pdu.system_id);
     const credential = this.config.credentials.find((c) => c.systemId === systemId);
     let status: number = STATUS.ESME_ROK;
@@ -241,27 +244,27 @@ export class SmscSimulator {
     if (status !== STATUS.ESME_ROK) {
       this.store.incr("bindFailures");
       this.log.info({ systemId, mode, status: statusName(status) }, "bind refused");
-      return void reply(status);
+      return void reply(peer, pdu, status);
     }
     peer.mode = mode;
     peer.systemId = systemId;
     this.store.incr("bindsTotal");
     metrics.smscSessions.set(this.boundSessions);
     this.log.info({ systemId, mode }, "bound");
-    reply(STATUS.ESME_ROK, { system_id: "volley-smsc" });
+    reply(peer, pdu, STATUS.ESME_ROK, { system_id: "volley-smsc" });
   }
 
-  private onSubmit(peer: Peer, pdu: smpp.PDU, reply: (status: number, f?: Record<string, unknown>) => void): void {
+  private onSubmit(peer: Peer, pdu: smpp.PDU): void {
     if (this.closing) {
       // Shutting down: refuse rather than accept something whose response might never leave. Not counted.
       this.store.incr("refused");
       metrics.smscSubmits.inc({ outcome: "refused" });
-      return void reply(STATUS.ESME_RSYSERR);
+      return void reply(peer, pdu, STATUS.ESME_RSYSERR);
     }
     if (!this.bucket.tryTake()) {
       this.store.incr("throttled");
       metrics.smscSubmits.inc({ outcome: "throttled" });
-      return void reply(STATUS.ESME_RTHROTTLED);
+      return void reply(peer, pdu, STATUS.ESME_RTHROTTLED);
     }
     const destination = str(pdu.destination_addr);
     const short = decodedMessage(pdu.short_message);
@@ -279,7 +282,7 @@ export class SmscSimulator {
     if (outcome.reject) {
       this.store.incr("rejected");
       metrics.smscSubmits.inc({ outcome: "rejected" });
-      return void reply(STATUS.ESME_RSUBMITFAIL);
+      return void reply(peer, pdu, STATUS.ESME_RSUBMITFAIL);
     }
 
     const messageId = this.idPrefix + (this.idCounter++).toString(16).padStart(6, "0");
@@ -326,11 +329,11 @@ export class SmscSimulator {
       .then(
         () => {
           metrics.smscSubmits.inc({ outcome: "accepted" });
-          reply(STATUS.ESME_ROK, { message_id: messageId });
+          reply(peer, pdu, STATUS.ESME_ROK, { message_id: messageId });
         },
         (err) => {
           this.log.error({ err }, "could not record submit_sm");
-          reply(STATUS.ESME_RSYSERR);
+          reply(peer, pdu, STATUS.ESME_RSYSERR);
         },
       )
       .finally(() => this.submitsInProgress--);

@@ -339,16 +339,17 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 
+  private answerDeliver(session: smpp.Session, pdu: smpp.PDU, status: number): void {
+    // A session that closed meanwhile cannot answer: the carrier sends the receipt again on the next bind.
+    if (this.session !== session) return;
+    corkUntilNextTick(session);
+    session.send(pdu.response({ command_status: status }));
+  }
+
   private onDeliver(session: smpp.Session, pdu: smpp.PDU): void {
-    const answer = (status: number) => {
-      // A session that closed meanwhile cannot answer: the carrier sends the receipt again on the next bind.
-      if (this.session !== session) return;
-      corkUntilNextTick(session);
-      session.send(pdu.response({ command_status: status }));
-    };
     const receipt = isReceipt(pdu) ? parseReceipt(pdu) : undefined;
     if (!receipt) {
-      answer(STATUS.ESME_ROK);
+      this.answerDeliver(session, pdu, STATUS.ESME_ROK);
       this.log.debug({ provider: this.config.name }, "mobile-originated, non-final or unreadable deliver_sm ignored");
       return;
     }
@@ -359,9 +360,9 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     const listened = this.emit("receipt", receipt, (applied) => {
       if (settled) return;
       settled = true;
-      answer(applied ? STATUS.ESME_ROK : STATUS.ESME_RX_T_APPN);
+      this.answerDeliver(session, pdu, applied ? STATUS.ESME_ROK : STATUS.ESME_RX_T_APPN);
     });
-    if (!listened) answer(STATUS.ESME_ROK);
+    if (!listened) this.answerDeliver(session, pdu, STATUS.ESME_ROK);
   }
 
   private pump(): void {
@@ -369,9 +370,8 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     this.pumpTimer = undefined;
     const session = this.session;
     if (!session || this._state !== "bound") return;
-    const room = () => this.inFlight.size + this.heldParts < this.config.windowSize;
-    if (this.queue.length > 0 && room()) corkUntilNextTick(session);
-    while (this.queue.length > 0 && room()) {
+    if (this.queue.length > 0 && this.hasRoom()) corkUntilNextTick(session);
+    while (this.queue.length > 0 && this.hasRoom()) {
       const now = Date.now();
       // A segment whose gate just opened has its token: it goes now, since its fence already says written.
       const paid = this.queue.peek()!.paid;
@@ -390,6 +390,11 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
       }
       this.send(session, part);
     }
+  }
+
+  /** A segment may go: the window has room for it, counting the segments waiting for their gate. */
+  private hasRoom(): boolean {
+    return this.inFlight.size + this.heldParts < this.config.windowSize;
   }
 
   /** Sets a segment aside until its message's gate answers; the first one held asks it. */

@@ -95,9 +95,10 @@ export function concatenationFromUdh(ies: readonly Buffer[] | undefined): Concat
   return null;
 }
 
+const two = (n: number) => String(n).padStart(2, "0");
+
 /** YYMMDDhhmm in UTC, the date format of receipt texts. */
 export function receiptDate(date: Date): string {
-  const two = (n: number) => String(n).padStart(2, "0");
   return (
     two(date.getUTCFullYear() % 100) +
     two(date.getUTCMonth() + 1) +
