@@ -67,10 +67,10 @@ function copyField(value: string | null): string {
 export function ledgerCopyText(cdrs: UsageCdr[]): string {
   let text = "";
   for (const c of cdrs) {
-    // The id is escaped once for the reference (ledgerReference) and, the usual case, the message id it equals.
+    // The id is escaped once, for its reference (whose prefix needs no escaping) and, the usual case, the message id it equals.
     const id = copyField(c.cdrId);
     const messageId = c.messageId === c.cdrId ? id : copyField(c.messageId);
-    text += `${copyField(c.accountId)}\tCHARGE\t${-c.amount}\tcdr:${id}\t${messageId}\t${c.at}\t${copyField(c.campaignId)}\n`;
+    text += `${copyField(c.accountId)}\tCHARGE\t${-c.amount}\t${ledgerReference(id)}\t${messageId}\t${c.at}\t${copyField(c.campaignId)}\n`;
   }
   return text;
 }
