@@ -59,8 +59,9 @@ export async function startBulkProc({ env, log, db, redis, kafka, producer }: Wo
     intervalMs: SWEEP_INTERVAL_MS,
     log,
     tick: async () => {
-      const expired = await expireUnconfirmed(receiptDeps);
+      // Parked receipts first: one may be all that tells an UNCONFIRMED message past its validity was delivered.
       await retryParkedReceipts(receiptDeps);
+      const expired = await expireUnconfirmed(receiptDeps);
       const unreceipted = await expireUnreceipted(receiptDeps, env.DELIVERY_RECEIPT_WAIT_SECONDS);
       const released = await releaseParked(deps);
       return expired >= 1_000 || unreceipted >= 1_000 || released >= 1_000;

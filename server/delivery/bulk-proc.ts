@@ -15,7 +15,6 @@ import { deliveryStatus, emitStatuses } from "./status-events";
 import {
   claimForSubmit,
   insertPending,
-  insertProviderMessages,
   markUnconfirmed,
   readSubmissions,
   writeOutcomes,
@@ -251,11 +250,10 @@ async function recordOutcomes(
   }
 
   // Postgres before Redis: a receipt matched through the Redis mapping must find its submission recorded.
-  await writeOutcomes(deps.db.pool, outcomes);
+  await writeOutcomes(deps.db.pool, outcomes, mappings);
   // No longer SUBMITTING: nothing will look at their fences again.
   await deps.fence.forget(outcomes.map((o) => o.messageId));
   await parkSends(deps.db.pool, parked);
-  await insertProviderMessages(deps.db.pool, mappings);
   await writeCorrelation(deps, mappings, totals);
   await emitStatuses(deps.producer, deps.topicPrefix, events);
   // Receipts that overtook their submit_sm_resp were parked: now that their ids are mapped, apply them.

@@ -47,23 +47,21 @@ export async function handleProviderReceipts(
 /**
  * Receipts parked for these part ids (now mapped to their message) are applied. Call it after writing the mapping: an
  * empty parking index then means nothing to look for, since a receipt parked after this look finds the mapping
- * itself (see park).
+ * itself (see park). A parked receipt was acknowledged to the carrier when it was parked, so it is removed only once
+ * its status is produced: a worker that dies in between leaves it to the parked-receipt sweep, never loses it.
  */
 export async function applyParkedReceipts(deps: ReceiptDeps, providerId: string, partIds: string[]): Promise<number> {
   if (partIds.length === 0) return 0;
   if ((await deps.redis.zcard(earlyIndexKey(deps.topicPrefix))) === 0) return 0;
-  const pipeline = deps.redis.pipeline();
-  for (const id of partIds) pipeline.getdel(earlyKey(deps.topicPrefix, providerId, id));
-  const replies = (await pipeline.exec()) ?? [];
-  const found = replies.map(([, v]) => v).filter((v): v is string => typeof v === "string");
+  const values = await deps.redis.mget(partIds.map((id) => earlyKey(deps.topicPrefix, providerId, id)));
+  const found = values.filter((v): v is string => typeof v === "string");
   if (found.length === 0) return 0;
-  const receipts = found.map((v) => JSON.parse(v) as DeliveryReceipt);
-  await deps.redis.zrem(
-    earlyIndexKey(deps.topicPrefix),
-    ...receipts.map((r) => `${providerId}:${r.providerMessageId}`),
+  return applyParked(
+    deps,
+    providerId,
+    found.map((v) => JSON.parse(v) as DeliveryReceipt),
+    Date.now(),
   );
-  const result = await handleProviderReceipts(deps, providerId, receipts);
-  return result.matched;
 }
 
 /**
@@ -91,22 +89,33 @@ export async function retryParkedReceipts(deps: ReceiptDeps, minAgeMs = 2_000, l
     byProvider.set(providerId, [...(byProvider.get(providerId) ?? []), JSON.parse(values[i]!) as DeliveryReceipt]);
   });
   let applied = 0;
-  for (const [providerId, receipts] of byProvider) {
-    const { matched, unknown } = await resolveReceipts(deps, providerId, receipts);
-    await decideAndEmit(deps, matched);
-    if (matched.length > 0) {
-      const pipeline = deps.redis.pipeline();
-      for (const m of matched) pipeline.del(earlyKey(deps.topicPrefix, providerId, m.receipt.providerMessageId));
-      pipeline.zrem(index, ...matched.map((m) => `${providerId}:${m.receipt.providerMessageId}`));
-      await pipeline.exec();
-    }
-    // Still unknown: looked at again later (the key's own TTL ends it).
-    if (unknown.length > 0) {
-      await deps.redis.zadd(index, ...unknown.flatMap((r) => [now, `${providerId}:${r.providerMessageId}`]));
-    }
-    applied += matched.length;
-  }
+  for (const [providerId, receipts] of byProvider) applied += await applyParked(deps, providerId, receipts, now);
   return applied;
+}
+
+/**
+ * Applies parked receipts, then removes those it applied; the others stay parked, looked at again later (the key's
+ * own TTL ends them). Two workers applying the same one produce the same final status twice, taken once downstream.
+ */
+async function applyParked(
+  deps: ReceiptDeps,
+  providerId: string,
+  receipts: DeliveryReceipt[],
+  now: number,
+): Promise<number> {
+  const index = earlyIndexKey(deps.topicPrefix);
+  const { matched, unknown } = await resolveReceipts(deps, providerId, receipts);
+  await decideAndEmit(deps, matched);
+  if (matched.length > 0) {
+    const pipeline = deps.redis.pipeline();
+    for (const m of matched) pipeline.del(earlyKey(deps.topicPrefix, providerId, m.receipt.providerMessageId));
+    pipeline.zrem(index, ...matched.map((m) => `${providerId}:${m.receipt.providerMessageId}`));
+    await pipeline.exec();
+  }
+  if (unknown.length > 0) {
+    await deps.redis.zadd(index, ...unknown.flatMap((r) => [now, `${providerId}:${r.providerMessageId}`]));
+  }
+  return matched.length;
 }
 
 async function resolveReceipts(

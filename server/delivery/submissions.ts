@@ -101,14 +101,28 @@ export type SubmissionOutcome = {
   error: string | null;
 };
 
+export type PartMapping = { providerId: string; providerMessageId: string; messageId: string };
+
 /**
- * Every message's outcome in one statement. PENDING (not sent, try again later) only undoes this worker's own claim;
- * a SUBMITTED from a live worker also replaces an UNCONFIRMED mark another worker put on it during a rebalance.
+ * Every message's outcome, and the provider ids of the segments it sent, in one statement. PENDING (not sent, try
+ * again later) only undoes this worker's own claim; a SUBMITTED from a live worker also replaces an UNCONFIRMED mark
+ * another worker put on it during a rebalance. One statement, so a worker killed between the two can't leave a
+ * message SUBMITTED without its mapping: no receipt could ever be matched to it (the recipient fallback only looks
+ * at UNCONFIRMED ones) and it would end EXPIRED although the carrier has it.
  */
-export async function writeOutcomes(pool: Pool, outcomes: SubmissionOutcome[]): Promise<void> {
-  if (outcomes.length === 0) return;
+export async function writeOutcomes(
+  pool: Pool,
+  outcomes: SubmissionOutcome[],
+  mappings: PartMapping[] = [],
+): Promise<void> {
+  if (outcomes.length === 0 && mappings.length === 0) return;
   await pool.query(
-    `UPDATE submissions s SET
+    `WITH mapped AS (
+       INSERT INTO provider_messages (provider_id, provider_message_id, message_id)
+       SELECT * FROM unnest($6::text[], $7::text[], $8::text[])
+       ON CONFLICT DO NOTHING
+     )
+     UPDATE submissions s SET
        state = u.state::"SubmissionState",
        provider_id = COALESCE(u.pid, s.provider_id),
        provider_message_id = COALESCE(u.pmid, s.provider_message_id),
@@ -125,18 +139,9 @@ export async function writeOutcomes(pool: Pool, outcomes: SubmissionOutcome[]): 
       outcomes.map((o) => o.providerId),
       outcomes.map((o) => o.providerMessageId),
       outcomes.map((o) => o.error),
+      mappings.map((m) => m.providerId),
+      mappings.map((m) => m.providerMessageId),
+      mappings.map((m) => m.messageId),
     ],
-  );
-}
-
-export type PartMapping = { providerId: string; providerMessageId: string; messageId: string };
-
-export async function insertProviderMessages(pool: Pool, mappings: PartMapping[]): Promise<void> {
-  if (mappings.length === 0) return;
-  await pool.query(
-    `INSERT INTO provider_messages (provider_id, provider_message_id, message_id)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
-     ON CONFLICT DO NOTHING`,
-    [mappings.map((m) => m.providerId), mappings.map((m) => m.providerMessageId), mappings.map((m) => m.messageId)],
   );
 }
