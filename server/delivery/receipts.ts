@@ -280,13 +280,16 @@ async function decideAndEmit(deps: ReceiptDeps, matched: Matched[]): Promise<voi
 }
 
 /**
- * Collects receipts from the binds and applies them in batches (up to `maxBatch`, at most `maxWaitMs` late): one
- * lookup and one produce per batch instead of per receipt.
+ * Collects receipts from the binds and applies them in batches: one lookup and one produce per batch instead of per
+ * receipt. Batches size themselves: with nothing being applied, what arrived in the same read goes at once; while a
+ * batch is applied, the next one gathers and goes when it is done (or at `maxBatch`, or `maxWaitMs`). The carrier's
+ * window is then never held by a timer, only by the work.
  */
 export class ReceiptBatcher {
   private buffers = new Map<string, { receipts: DeliveryReceipt[]; settles: SettleReceipt[] }>();
   private size = 0;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -306,12 +309,21 @@ export class ReceiptBatcher {
     if (settle) buffer.settles.push(settle);
     this.size++;
     if (this.size >= this.maxBatch) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
+    else if (this.inFlight.size === 0) this.immediate ??= setImmediate(this.flushNow);
+    else this.timer ??= setTimeout(this.flushNow, this.maxWaitMs);
   }
+
+  private readonly flushNow = (): void => this.flush();
+
+  private readonly afterApply = (): void => {
+    if (this.inFlight.size === 0 && this.size > 0) this.flush();
+  };
 
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearImmediate(this.immediate);
+    this.immediate = undefined;
     const buffers = this.buffers;
     this.buffers = new Map();
     this.size = 0;
@@ -320,7 +332,10 @@ export class ReceiptBatcher {
         (applied) => settles.forEach((settle) => settle(applied)),
         () => settles.forEach((settle) => settle(false)),
       );
-      const tracked = task.finally(() => this.inFlight.delete(tracked));
+      const tracked = task.finally(() => {
+        this.inFlight.delete(tracked);
+        this.afterApply();
+      });
       this.inFlight.add(tracked);
     }
   }

@@ -120,6 +120,9 @@ export class SmscSimulator {
   private submitsInProgress = 0;
   private receiptTimer: NodeJS.Timeout | undefined;
   private receiptLoop: Promise<void> | undefined;
+  private receiptsKicked = false;
+  /** Receipts a session may still have unanswered when it asks for more (half its window). */
+  private readonly receiptRefill: number;
   private closing = false;
   private readonly requeues = new Set<Promise<void>>();
   private stopped: Promise<void> | undefined;
@@ -134,6 +137,7 @@ export class SmscSimulator {
     private readonly log: Logger,
   ) {
     this.bucket = new TokenBucket(config.maxTps);
+    this.receiptRefill = Math.floor((config.receiptWindow ?? DEFAULT_RECEIPT_WINDOW) / 2);
     // Unique across restarts without shared state: start time plus random, then a counter.
     this.idPrefix = Date.now().toString(16) + randomBytes(2).toString("hex");
   }
@@ -183,10 +187,27 @@ export class SmscSimulator {
       });
       this.httpPort = (this.httpServer.address() as AddressInfo).port;
     }
-    this.receiptTimer = setInterval(() => {
-      this.receiptLoop ??= this.sendDueReceipts().finally(() => (this.receiptLoop = undefined));
-    }, RECEIPT_POLL_MS);
+    this.receiptTimer = setInterval(() => this.kickReceipts(), RECEIPT_POLL_MS);
     this.log.info({ port: this.port, httpPort: this.httpPort }, "SMSC simulator listening");
+  }
+
+  /**
+   * Sends the receipts that are due, now or (if a round is under way) right after it. Besides the poll, a client
+   * that has answered half its window asks for more: as a carrier does, it pushes receipts as fast as the client
+   * takes them, rather than a window per poll.
+   */
+  private kickReceipts(): void {
+    if (this.closing) return;
+    if (this.receiptLoop) {
+      this.receiptsKicked = true;
+      return;
+    }
+    this.receiptLoop = this.sendDueReceipts().finally(() => {
+      this.receiptLoop = undefined;
+      if (!this.receiptsKicked) return;
+      this.receiptsKicked = false;
+      this.kickReceipts();
+    });
   }
 
   private onSession(session: smpp.Session): void {
@@ -441,6 +462,7 @@ export class SmscSimulator {
     });
     const sent = peer.session.send(pdu, (resp) => {
       if (!peer.receiptsOut.delete(resp.sequence_number)) return;
+      if (peer.receiptsOut.size === this.receiptRefill) this.kickReceipts();
       if (resp.command_status === STATUS.ESME_ROK) {
         this.store.incr("receiptsSent");
         metrics.smscReceiptsSent.inc();
