@@ -8,7 +8,8 @@ export const VALIDITY_EXPIRED = "VALIDITY_EXPIRED";
 
 /**
  * UNCONFIRMED submissions that no receipt resolved within their validity period end EXPIRED. The rows change and
- * the events are produced in one transaction: a failed produce leaves them UNCONFIRMED for the next sweep.
+ * the events are produced in one transaction: a failed produce leaves them UNCONFIRMED for the next sweep. One whose
+ * receipt did decide it (through a segment whose id was recorded) keeps that status and becomes SUBMITTED.
  */
 export async function expireUnconfirmed(
   deps: { db: Pick<Db, "pool">; redis: Redis; producer: VolleyProducer; topicPrefix: string },
@@ -25,11 +26,19 @@ export async function expireUnconfirmed(
        RETURNING message_id, client_id, account_id`,
       [limit],
     );
+    const decided = await decidedByReceipt(deps.redis, deps.topicPrefix, rows);
+    if (decided.size > 0) {
+      await client.query(
+        "UPDATE submissions SET state = 'SUBMITTED', last_error = NULL WHERE message_id = ANY($1::text[])",
+        [[...decided]],
+      );
+    }
+    const expired = rows.filter((r) => !decided.has(r.message_id));
     const now = new Date();
     await emitStatuses(
       deps.producer,
       deps.topicPrefix,
-      rows.map((r) =>
+      expired.map((r) =>
         deliveryStatus(
           r.message_id,
           "EXPIRED",
@@ -40,11 +49,11 @@ export async function expireUnconfirmed(
       ),
     );
     await client.query("COMMIT");
-    if (rows.length > 0) {
+    if (expired.length > 0) {
       // A receipt that turns up after all changes nothing.
       const pipeline = deps.redis.pipeline();
-      for (const r of rows) pipeline.hset(tallyKey(deps.topicPrefix, r.message_id), "done", "EXPIRED");
-      for (const r of rows) pipeline.expire(tallyKey(deps.topicPrefix, r.message_id), 86_400);
+      for (const r of expired) pipeline.hset(tallyKey(deps.topicPrefix, r.message_id), "done", "EXPIRED");
+      for (const r of expired) pipeline.expire(tallyKey(deps.topicPrefix, r.message_id), 86_400);
       await pipeline.exec();
     }
     return rows.length;
@@ -54,6 +63,20 @@ export async function expireUnconfirmed(
   } finally {
     client.release();
   }
+}
+
+/** The messages among these whose final status a receipt already decided (part-tally.ts). */
+async function decidedByReceipt(redis: Redis, prefix: string, rows: { message_id: string }[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const pipeline = redis.pipeline();
+  for (const r of rows) pipeline.hexists(tallyKey(prefix, r.message_id), "done");
+  const replies = (await pipeline.exec()) ?? [];
+  const decided = new Set<string>();
+  replies.forEach(([err, value], i) => {
+    if (err) throw err;
+    if (value === 1) decided.add(rows[i]!.message_id);
+  });
+  return decided;
 }
 
 export const NO_RECEIPT = "NO_RECEIPT";

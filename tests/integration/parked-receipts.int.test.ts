@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expireUnconfirmed } from "@/server/delivery/expiry-sweep";
 import { earlyKey, pmKey } from "@/server/delivery/keys";
+import { tallyParts } from "@/server/delivery/part-tally";
 import { applyParkedReceipts, handleProviderReceipts, retryParkedReceipts } from "@/server/delivery/receipts";
 import { writeOutcomes } from "@/server/delivery/submissions";
 import { createProducer } from "@/server/kafka/client";
@@ -104,6 +106,49 @@ describe("parked receipts and submit outcomes", () => {
       await deps.db.pool.query("DELETE FROM provider_messages WHERE message_id = ANY($1::text[])", [[sent, broken]]);
       await deps.db.pool.query("DELETE FROM submissions WHERE message_id = ANY($1::text[])", [[sent, broken]]);
       await deps.db.prisma.provider.delete({ where: { id: provider.id } });
+    }
+  });
+  it("the validity sweep expires an UNCONFIRMED message no receipt decided, and leaves one a receipt decided", async () => {
+    const prefix = deps.env.KAFKA_TOPIC_PREFIX;
+    const client = await createTestClient(deps.api, { balance: 1_000n });
+    const account = await deps.db.prisma.account.findFirstOrThrow({ where: { clientId: client.id } });
+    const [silent, delivered] = [`msg-${randomUUID()}`, `msg-${randomUUID()}`];
+    try {
+      // Both past their validity, UNCONFIRMED (their worker died mid-submit); one had a segment accepted, whose
+      // receipt (matched through its recorded id) decided it DELIVERED.
+      await deps.db.pool.query(
+        `INSERT INTO submissions (message_id, client_id, account_id, state, recipient, sender, valid_until, attempts)
+         SELECT id, $2, $3, 'UNCONFIRMED', '+447911200002', 'TESTCO', now() - interval '1 second', 1
+         FROM unnest($1::text[]) AS t(id)`,
+        [[silent, delivered], client.id, account.id],
+      );
+      expect(
+        await tallyParts(
+          deps.redis,
+          prefix,
+          [{ messageId: delivered, partId: `${delivered}-1`, status: "DELIVERED", fallbackTotal: 1 }],
+          600,
+        ),
+      ).toEqual([true]);
+
+      expect(await expireUnconfirmed(receiptDeps(), 100_000)).toBeGreaterThanOrEqual(2);
+      const states = await deps.db.pool.query<{ message_id: string; state: string }>(
+        "SELECT message_id, state FROM submissions WHERE message_id = ANY($1::text[])",
+        [[silent, delivered]],
+      );
+      expect(new Map(states.rows.map((r) => [r.message_id, r.state]))).toEqual(
+        new Map([
+          [silent, "FAILED"],
+          [delivered, "SUBMITTED"],
+        ]),
+      );
+      const records = await readTopic(deps.kafka, prefix + TOPICS.messageStatus.name, (rs) =>
+        statusEventsOnTopic(rs).some((e) => e.messageId === silent),
+      );
+      const events = statusEventsOnTopic(records).filter((e) => e.messageId === silent || e.messageId === delivered);
+      expect(events.map((e) => [e.messageId, e.status])).toEqual([[silent, "EXPIRED"]]);
+    } finally {
+      await deps.db.pool.query("DELETE FROM submissions WHERE message_id = ANY($1::text[])", [[silent, delivered]]);
     }
   });
 });
