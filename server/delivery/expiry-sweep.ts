@@ -19,9 +19,10 @@ export async function expireUnconfirmed(
   try {
     await client.query("BEGIN");
     const { rows } = await client.query<{ message_id: string; client_id: string; account_id: string }>(
-      `UPDATE submissions SET state = 'FAILED', last_error = 'EXPIRED ${VALIDITY_EXPIRED}', updated_at = now()
+      `UPDATE submissions SET state = 'FAILED', unconfirmed = false, last_error = 'EXPIRED ${VALIDITY_EXPIRED}',
+              updated_at = now()
        WHERE message_id IN (
-         SELECT message_id FROM submissions WHERE state = 'UNCONFIRMED' AND valid_until < now()
+         SELECT message_id FROM submissions WHERE unconfirmed AND state = 'UNCONFIRMED' AND valid_until < now()
          ORDER BY valid_until LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING message_id, client_id, account_id`,
       [limit],
@@ -107,7 +108,7 @@ export async function expireUnreceipted(
             m.status IS NOT NULL AND m.status NOT IN ('DELIVERED', 'UNDELIVERABLE', 'EXPIRED', 'REJECTED', 'FAILED',
                                                       'CANCELLED') AS is_open
      FROM submissions s LEFT JOIN messages m ON m.id = s.message_id
-     WHERE s.state = 'SUBMITTED' AND s.valid_until > $1::timestamptz
+     WHERE NOT s.unconfirmed AND s.state = 'SUBMITTED' AND s.valid_until > $1::timestamptz
        AND s.valid_until <= now() - make_interval(secs => $2)
      ORDER BY s.valid_until LIMIT $3`,
     [mark, waitSeconds, limit],

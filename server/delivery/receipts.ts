@@ -199,7 +199,7 @@ async function attributeToUnconfirmed(
        INSERT INTO provider_messages (provider_id, provider_message_id, message_id)
        SELECT $1, pmid, message_id FROM a ON CONFLICT DO NOTHING
      )
-     UPDATE submissions s SET state = 'SUBMITTED', provider_message_id = a.pmid, updated_at = now()
+     UPDATE submissions s SET state = 'SUBMITTED', unconfirmed = false, provider_message_id = a.pmid, updated_at = now()
      FROM a WHERE s.message_id = a.message_id AND s.state = 'UNCONFIRMED'`,
     [providerId, attributed.map((a) => a.pmid), attributed.map((a) => a.messageId)],
   );

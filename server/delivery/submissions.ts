@@ -74,7 +74,7 @@ export async function insertPending(
 export async function markUnconfirmed(pool: Pool, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await pool.query(
-    `UPDATE submissions SET state = 'UNCONFIRMED', last_error = 'WORKER_LOST', updated_at = now()
+    `UPDATE submissions SET state = 'UNCONFIRMED', unconfirmed = true, last_error = 'WORKER_LOST', updated_at = now()
      WHERE message_id = ANY($1::text[]) AND state = 'SUBMITTING'`,
     [ids],
   );
@@ -124,6 +124,7 @@ export async function writeOutcomes(
      )
      UPDATE submissions s SET
        state = u.state::"SubmissionState",
+       unconfirmed = u.state = 'UNCONFIRMED',
        provider_id = COALESCE(u.pid, s.provider_id),
        provider_message_id = COALESCE(u.pmid, s.provider_message_id),
        last_error = u.err,

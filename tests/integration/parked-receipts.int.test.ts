@@ -117,8 +117,9 @@ describe("parked receipts and submit outcomes", () => {
       // Both past their validity, UNCONFIRMED (their worker died mid-submit); one had a segment accepted, whose
       // receipt (matched through its recorded id) decided it DELIVERED.
       await deps.db.pool.query(
-        `INSERT INTO submissions (message_id, client_id, account_id, state, recipient, sender, valid_until, attempts)
-         SELECT id, $2, $3, 'UNCONFIRMED', '+447911200002', 'TESTCO', now() - interval '1 second', 1
+        `INSERT INTO submissions (message_id, client_id, account_id, state, unconfirmed, recipient, sender, valid_until,
+                                  attempts)
+         SELECT id, $2, $3, 'UNCONFIRMED', true, '+447911200002', 'TESTCO', now() - interval '1 second', 1
          FROM unnest($1::text[]) AS t(id)`,
         [[silent, delivered], client.id, account.id],
       );
