@@ -2,7 +2,8 @@ import type { Redis } from "ioredis";
 import { deliveredPartsKey, tallyKey } from "./keys";
 
 // A multi-part message gets one receipt per segment. Its final status is decided once: on the first failure, or when
-// every part has reported DELIVERED (a set of part ids, so a repeated receipt does not count twice).
+// every part has reported DELIVERED (a set of part ids, so a repeated receipt does not count twice). A one-part
+// message (nearly all of them) is decided by its receipt at once, with no set.
 // Returns 1 when this receipt decided the message, and again when the receipt that decided it comes again before
 // its final status is known to be produced (markProduced): the carrier resends a receipt its worker never answered,
 // as when the worker died between deciding and producing, and that status must not be lost.
@@ -12,12 +13,13 @@ if redis.call('HEXISTS', KEYS[1], 'done') == 1 then
   return 0
 end
 local total = tonumber(redis.call('HGET', KEYS[1], 'total') or ARGV[3])
-redis.call('HSETNX', KEYS[1], 'total', total)
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-if ARGV[2] ~= 'DELIVERED' then
+if ARGV[2] ~= 'DELIVERED' or total <= 1 then
   redis.call('HSET', KEYS[1], 'done', ARGV[2], 'by', ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[4])
   return 1
 end
+redis.call('HSETNX', KEYS[1], 'total', total)
+redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 if redis.call('SCARD', KEYS[2]) >= total then

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { env } from "@/server/env";
+import { deliveredPartsKey } from "@/server/delivery/keys";
 import { markProduced, tallyParts, undecide } from "@/server/delivery/part-tally";
 import { createRedis } from "@/server/redis";
 
@@ -35,6 +36,14 @@ describe("part tally", () => {
     expect(await tally(report(m, "p2", "DELIVERED", 2))).toEqual([true]);
     const f = randomUUID();
     expect(await tally(report(f, "p1", "UNDELIV", 2), report(f, "p2", "DELIVERED", 2))).toEqual([true, false]);
+    // A one-part message is decided by its receipt, once, and keeps no set of delivered parts.
+    const one = randomUUID();
+    expect(await tally(report(one, "p1", "DELIVERED"), report(one, "p1", "DELIVERED"))).toEqual([true, true]);
+    markProduced(redis, prefix, [one]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await tally(report(one, "p1", "DELIVERED"))).toEqual([false]);
+    expect(await redis.exists(deliveredPartsKey(prefix, one))).toBe(0);
+    expect(await redis.exists(deliveredPartsKey(prefix, m))).toBe(1);
   });
 
   it("decides again when the deciding receipt comes again before its final status was produced (its worker died)", async () => {
