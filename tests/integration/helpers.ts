@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Kafka } from "kafkajs";
+import type { Pool } from "pg";
 import type { ApiDeps } from "@/server/api/deps";
 import { createCaller } from "@/server/api/root";
 import type { Session } from "@/server/auth/session";
@@ -250,4 +251,28 @@ export async function readTopic(
   } finally {
     await consumer.disconnect();
   }
+}
+
+/** How many of a table's updates were heap-only (HOT) so far (statistics arrive within seconds of a write). */
+export async function hotUpdatesOf(pool: Pool, table: string): Promise<number> {
+  const { rows } = await pool.query<{ hot: string }>(
+    "SELECT n_tup_hot_upd::text AS hot FROM pg_stat_user_tables WHERE relname = $1",
+    [table],
+  );
+  return Number(rows[0]!.hot);
+}
+
+/** The columns any index of a table names, and its storage options (fillfactor…). */
+export async function indexesAndOptions(pool: Pool, table: string) {
+  const { rows } = await pool.query<{ attname: string }>(
+    `SELECT DISTINCT a.attname FROM pg_index i
+     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+     WHERE i.indrelid = $1::regclass`,
+    [table],
+  );
+  const { rows: options } = await pool.query<{ reloptions: string[] | null }>(
+    "SELECT reloptions FROM pg_class WHERE oid = $1::regclass",
+    [table],
+  );
+  return { indexed: rows.map((r) => r.attname), options: options[0]!.reloptions ?? [] };
 }

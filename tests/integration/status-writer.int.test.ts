@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MessageStatusEvent, MessageStatusValue } from "@/server/kafka/topics";
 import { writeStatusBatch } from "@/server/messages/status-writer";
-import { createTestClient, createTestDeps, waitFor } from "./helpers";
+import { createTestClient, createTestDeps, hotUpdatesOf, indexesAndOptions, waitFor } from "./helpers";
 
 // The status writer against the real Postgres: a message's row is inserted
 // once and moved forward only, and its two updates (SUBMITTED, then final)
@@ -39,27 +39,12 @@ function event(
   return { v: 1, messageId, status, reason: null, stage: "test", at: new Date().toISOString(), ...extra };
 }
 
-async function hotUpdates(): Promise<number> {
-  const { rows } = await deps.db.pool.query<{ hot: string }>(
-    "SELECT n_tup_hot_upd::text AS hot FROM pg_stat_user_tables WHERE relname = 'messages'",
-  );
-  return Number(rows[0]!.hot);
-}
-
 describe("status writer", () => {
   it("keeps every column its updates change out of the indexes of messages, and room for HOT updates on its pages", async () => {
-    const { rows } = await deps.db.pool.query<{ attname: string }>(
-      `SELECT DISTINCT a.attname FROM pg_index i
-       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-       WHERE i.indrelid = 'messages'::regclass`,
-    );
-    const indexed = rows.map((r) => r.attname);
+    const { indexed, options } = await indexesAndOptions(deps.db.pool, "messages");
     expect(indexed).toContain("id");
     expect(indexed.filter((c) => UPDATED_COLUMNS.includes(c))).toEqual([]);
-    const { rows: options } = await deps.db.pool.query<{ reloptions: string[] | null }>(
-      "SELECT reloptions FROM pg_class WHERE oid = 'messages'::regclass",
-    );
-    expect(options[0]!.reloptions).toContain("fillfactor=50");
+    expect(options).toContain("fillfactor=50");
   });
 
   it("inserts each message once, moves it forward only, and updates it without new index entries", async () => {
@@ -75,7 +60,7 @@ describe("status writer", () => {
       encoding: "GSM7" as const,
       segments: 1,
     };
-    const hotBefore = await hotUpdates();
+    const hotBefore = await hotUpdatesOf(deps.db.pool, "messages");
 
     await writeStatusBatch(deps, asRecords(ids.map((id) => event(id, "ACCEPTED", { content }))));
     // The same batch again (a redelivery) inserts nothing more.
@@ -104,7 +89,7 @@ describe("status writer", () => {
     // find room on their page (the first pass fills the free room, the second reuses the space of
     // the versions the first left dead); with an index on status, none would.
     const hot = await waitFor(
-      async () => (await hotUpdates()) - hotBefore,
+      async () => (await hotUpdatesOf(deps.db.pool, "messages")) - hotBefore,
       (n) => n >= 420,
       { timeoutMs: 30_000, what: "HOT updates of messages" },
     );

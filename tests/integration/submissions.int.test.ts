@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimForSubmit, insertPending, writeOutcomes } from "@/server/delivery/submissions";
 import type { RoutedMessage } from "@/server/kafka/topics";
-import { createTestClient, createTestDeps, waitFor } from "./helpers";
+import { createTestClient, createTestDeps, hotUpdatesOf, indexesAndOptions, waitFor } from "./helpers";
 
 // bulk-proc's submissions table against the real Postgres: a message's row is inserted once and updated twice
 // (claimed, then submitted), and those updates are heap-only (HOT), which is why no index of `submissions` may name a
@@ -28,27 +28,12 @@ const UPDATED_COLUMNS = [
   "updated_at",
 ];
 
-async function hotUpdates(): Promise<number> {
-  const { rows } = await deps.db.pool.query<{ hot: string }>(
-    "SELECT n_tup_hot_upd::text AS hot FROM pg_stat_user_tables WHERE relname = 'submissions'",
-  );
-  return Number(rows[0]!.hot);
-}
-
 describe("submissions", () => {
   it("keeps every column a submit changes out of the indexes of submissions, and room for HOT updates on its pages", async () => {
-    const { rows } = await deps.db.pool.query<{ attname: string }>(
-      `SELECT DISTINCT a.attname FROM pg_index i
-       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-       WHERE i.indrelid = 'submissions'::regclass`,
-    );
-    const indexed = rows.map((r) => r.attname);
+    const { indexed, options } = await indexesAndOptions(deps.db.pool, "submissions");
     expect(indexed).toEqual(expect.arrayContaining(["message_id", "unconfirmed", "valid_until", "recipient"]));
     expect(indexed.filter((c) => UPDATED_COLUMNS.includes(c))).toEqual([]);
-    const { rows: options } = await deps.db.pool.query<{ reloptions: string[] | null }>(
-      "SELECT reloptions FROM pg_class WHERE oid = 'submissions'::regclass",
-    );
-    expect(options[0]!.reloptions).toContain("fillfactor=50");
+    expect(options).toContain("fillfactor=50");
   });
 
   it("claims and records a wave of submissions without new index entries", async () => {
@@ -71,7 +56,7 @@ describe("submissions", () => {
     );
     const ids = messages.map((m) => m.messageId);
     try {
-      const hotBefore = await hotUpdates();
+      const hotBefore = await hotUpdatesOf(deps.db.pool, "submissions");
       expect((await insertPending(deps.db.pool, messages, 3_600)).size).toBe(300);
       const claimed = await claimForSubmit(
         deps.db.pool,
@@ -100,7 +85,7 @@ describe("submissions", () => {
       // updates can only add to the count. Nearly all of these 600 updates find room on their page; with an index
       // on state, none would.
       const hot = await waitFor(
-        async () => (await hotUpdates()) - hotBefore,
+        async () => (await hotUpdatesOf(deps.db.pool, "submissions")) - hotBefore,
         (n) => n >= 420,
         { timeoutMs: 30_000, what: "HOT updates of submissions" },
       );
