@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deductBatch } from "@/server/billing/deduct";
-import { settledKey, startDeductionService } from "@/server/billing/deduction-worker";
+import { refreshSettled, settledKey, startDeductionService } from "@/server/billing/deduction-worker";
 import { createKafka, createProducer, ensureTopics } from "@/server/kafka/client";
 import { kafkaConfig } from "@/server/kafka/config";
 import {
@@ -14,7 +14,16 @@ import {
   type UsageCdrWire,
 } from "@/server/kafka/topics";
 import type { StartedWorker } from "@/server/worker/run-worker";
-import { cdrsOnTopic, createTestClient, createTestDeps, readTopic, waitFor, waitForGroupCaughtUp } from "./helpers";
+import {
+  cdrsOnTopic,
+  createTestClient,
+  createTestDeps,
+  hotUpdatesOf,
+  indexesAndOptions,
+  readTopic,
+  waitFor,
+  waitForGroupCaughtUp,
+} from "./helpers";
 
 // The prepaid-manager against real Kafka, Postgres and Redis: every CDR is
 // charged exactly once, whether it arrives twice or the worker is killed
@@ -111,6 +120,49 @@ async function expectChargedOnce(accounts: TestAccount[], cdrs: UsageCdrWire[]) 
     if (debit > 0n) expect(settled[i], `settled snapshot of ${a.id}`).toBe((a.opening - debit).toString());
   });
 }
+
+describe("debits", () => {
+  it("debits every account of a page in one batch, batch after batch, as heap-only updates", async () => {
+    expect((await indexesAndOptions(deps.db.pool, "accounts")).options).toContain("fillfactor=50");
+    const client = await createTestClient(deps.api, { balance: 0n });
+    // Inserted together, as a bench or a big migration would: they share pages, and a batch updates each page's every row.
+    const { rows } = await deps.db.pool.query<{ id: string }>(
+      `INSERT INTO accounts (id, client_id, currency, balance, updated_at)
+       SELECT $1 || '-' || i, $2, 'USD', 1000, now() FROM generate_series(1, 120) i RETURNING id`,
+      [`hot-${client.id}`, client.id],
+    );
+    const accounts: TestAccount[] = rows.map((r) => ({ id: r.id, clientId: client.id, opening: 1000n }));
+    const cdrs: UsageCdrWire[] = [];
+    try {
+      const hotBefore = await hotUpdatesOf(deps.db.pool, "accounts");
+      for (const round of [1, 2, 3]) {
+        const batch = accounts.map((a, i) => cdr(a, `hot-${a.id}-${round}`, BigInt(1 + (i % 4)), round));
+        cdrs.push(...batch);
+        const result = await deductBatch(
+          deps.db,
+          batch.map((c) => usageCdrV1.parse(c)),
+        );
+        expect(result.applied).toHaveLength(accounts.length);
+        await refreshSettled(deps.redis, result.accounts);
+      }
+      await expectChargedOnce(accounts, cdrs);
+      // Statistics reach pg_stat_user_tables when the writing connection goes idle (within seconds); other tests'
+      // updates can only add to the count. Nearly all of these 360 updates
+      // find room on their page; none would with an index on a column a debit changes (balance, updated_at).
+      const hot = await waitFor(
+        async () => (await hotUpdatesOf(deps.db.pool, "accounts")) - hotBefore,
+        (n) => n >= 330,
+        { timeoutMs: 30_000, what: "HOT updates of accounts" },
+      );
+      expect(hot).toBeGreaterThanOrEqual(330);
+    } finally {
+      await deps.db.pool.query("DELETE FROM ledger_entries WHERE account_id = ANY($1::text[])", [
+        rows.map((r) => r.id),
+      ]);
+      await deps.db.pool.query("DELETE FROM accounts WHERE id = ANY($1::text[])", [rows.map((r) => r.id)]);
+    }
+  });
+});
 
 describe("prepaid-manager in process", () => {
   const group = () => `${deps.env.KAFKA_TOPIC_PREFIX}prepaid-manager`;
