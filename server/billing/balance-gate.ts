@@ -55,23 +55,93 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 `;
 
-type GateRedis = Redis & { volleyReserve?: unknown };
+// RESERVE_SCRIPT over a run of one account's requests (one hold key), in
+// order: ARGV[1] their ids, ARGV[2] their amounts, each newline-joined. One
+// call per run instead of per message: a campaign's batch is one run, and
+// Redis's and the client's cost was per call. The balance and the hold are
+// read once and written once; which ids are already pending or rejected is
+// asked a thousand at a time. Returns one code per id, or -2 for all.
+const RESERVE_RUN_SCRIPT = `
+if redis.call('EXISTS', KEYS[4]) == 0 then return -2 end
+local ids, amounts = {}, {}
+for id in string.gmatch(ARGV[1], '[^\\n]+') do ids[#ids + 1] = id end
+local texts = {}
+for amount in string.gmatch(ARGV[2], '[^\\n]+') do
+  texts[#texts + 1] = amount
+  amounts[#amounts + 1] = tonumber(amount)
+end
+local pending, rejected = {}, {}
+for from = 1, #ids, 1000 do
+  local chunk = {unpack(ids, from, math.min(from + 999, #ids))}
+  local p = redis.call('HMGET', KEYS[2], unpack(chunk))
+  local r = redis.call('SMISMEMBER', KEYS[3], unpack(chunk))
+  for k = 1, #chunk do
+    pending[from + k - 1] = p[k]
+    rejected[from + k - 1] = r[k]
+  end
+end
+local available = redis.call('GET', KEYS[1])
+if available then available = tonumber(available) end
+local held = tonumber(redis.call('GET', KEYS[5]) or '-1')
+local fromAvailable, fromHold = 0, 0
+local reserved, refused = {}, {}
+-- What this run decided per id: a second request of one id finds the first's reservation, as it would in Redis.
+local decided = {}
+local results = {}
+local function take(i)
+  reserved[#reserved + 1] = ids[i]
+  reserved[#reserved + 1] = texts[i]
+  decided[ids[i]] = 1
+  results[i] = 1
+end
+for i = 1, #ids do
+  local id, amount = ids[i], amounts[i]
+  if pending[i] then
+    results[i] = 1
+  elseif rejected[i] == 1 then
+    results[i] = 0
+  elseif decided[id] then
+    results[i] = decided[id]
+  elseif not available then
+    results[i] = -1
+  elseif held >= amount then
+    held = held - amount
+    fromHold = fromHold + amount
+    take(i)
+  elseif available < amount then
+    refused[#refused + 1] = id
+    decided[id] = 0
+    results[i] = 0
+  else
+    available = available - amount
+    fromAvailable = fromAvailable + amount
+    take(i)
+  end
+end
+if fromHold > 0 then redis.call('DECRBY', KEYS[5], string.format('%.0f', fromHold)) end
+if fromAvailable > 0 then redis.call('DECRBY', KEYS[1], string.format('%.0f', fromAvailable)) end
+for from = 1, #reserved, 2000 do
+  redis.call('HSET', KEYS[2], unpack(reserved, from, math.min(from + 1999, #reserved)))
+end
+for from = 1, #refused, 1000 do
+  redis.call('SADD', KEYS[3], unpack(refused, from, math.min(from + 999, #refused)))
+end
+if #refused > 0 then redis.call('EXPIRE', KEYS[3], 172800) end
+return results
+`;
+
+type GateKeys = [available: string, pending: string, rejected: string, ready: string, hold: string];
 type GatePipeline = {
-  volleyReserve(
-    available: string,
-    pending: string,
-    rejected: string,
-    ready: string,
-    hold: string,
-    messageId: string,
-    amount: string,
-  ): void;
+  volleyReserve(...keysAndArgs: [...GateKeys, messageId: string, amount: string]): void;
+  volleyReserveRun(...keysAndArgs: [...GateKeys, messageIds: string, amounts: string]): void;
   exec(): Promise<[Error | null, unknown][] | null>;
 };
 
 function gatePipeline(redis: Redis): GatePipeline {
-  if (!(redis as GateRedis).volleyReserve)
+  if (!(redis as Redis & { volleyReserve?: unknown }).volleyReserve) {
     redis.defineCommand("volleyReserve", { numberOfKeys: 5, lua: RESERVE_SCRIPT });
+    redis.defineCommand("volleyReserveRun", { numberOfKeys: 5, lua: RESERVE_RUN_SCRIPT });
+  }
   return redis.pipeline() as unknown as GatePipeline;
 }
 
@@ -106,6 +176,42 @@ export async function loadAvailable(redis: Redis, pool: pg.Pool, accountIds: str
 /** campaignId: the message's campaign, whose hold (if any) it draws from first. */
 export type ReserveRequest = { accountId: string; messageId: string; amount: bigint; campaignId?: string | null };
 
+const MAX_RUN = 2_000;
+
+/**
+ * The requests cut into runs for the gate's scripts, in order: consecutive requests of one account and one hold
+ * share a run (so the runs, executed in order, reserve in the requests' order). An id RESERVE_RUN_SCRIPT cannot
+ * carry newline-joined (empty, or holding a newline: never one Volley makes) goes alone.
+ */
+function runsOf(requests: ReserveRequest[]) {
+  type Run = { keys: (namespace: string) => GateKeys; requests: ReserveRequest[]; hold: string; joinable: boolean };
+  const runs: Run[] = [];
+  let last: Run | undefined;
+  for (const r of requests) {
+    const hold = r.campaignId ? holdKey(r.campaignId) : NO_HOLD_KEY;
+    const joinable = r.messageId !== "" && !r.messageId.includes("\n");
+    const sameKeys = last?.hold === hold && last.requests[0]!.accountId === r.accountId;
+    if (joinable && last?.joinable && sameKeys && last.requests.length < MAX_RUN) {
+      last.requests.push(r);
+      continue;
+    }
+    last = {
+      hold,
+      joinable,
+      requests: [r],
+      keys: (namespace) => [
+        availableKey(r.accountId),
+        pendingKey(r.accountId),
+        rejectedKey(r.accountId),
+        readyKey(namespace),
+        hold,
+      ],
+    };
+    runs.push(last);
+  }
+  return runs;
+}
+
 /**
  * Reserves each amount in order, atomically per request; true where it was
  * (or already had been) reserved. Throws BalancesNotReady when Redis has
@@ -125,20 +231,22 @@ export async function reserve(
   );
   const run = async (batch: ReserveRequest[]) => {
     const pipeline = gatePipeline(redis);
-    for (const r of batch) {
-      pipeline.volleyReserve(
-        availableKey(r.accountId),
-        pendingKey(r.accountId),
-        rejectedKey(r.accountId),
-        readyKey(namespace),
-        r.campaignId ? holdKey(r.campaignId) : NO_HOLD_KEY,
-        r.messageId,
-        r.amount.toString(),
-      );
+    const runs = runsOf(batch);
+    for (const { keys, requests } of runs) {
+      if (requests.length === 1)
+        pipeline.volleyReserve(...keys(namespace), requests[0]!.messageId, requests[0]!.amount.toString());
+      else
+        pipeline.volleyReserveRun(
+          ...keys(namespace),
+          requests.map((r) => r.messageId).join("\n"),
+          requests.map((r) => r.amount.toString()).join("\n"),
+        );
     }
-    return ((await pipeline.exec()) ?? []).map(([err, result]) => {
+    const replies = (await pipeline.exec()) ?? [];
+    return runs.flatMap(({ requests }, i) => {
+      const [err, result] = replies[i]!;
       if (err) throw err;
-      return Number(result);
+      return Array.isArray(result) ? result.map(Number) : requests.map(() => Number(result));
     });
   };
   let results = await run(requests);
