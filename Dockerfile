@@ -21,6 +21,8 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
     CHECKPOINT_DISABLE=1 \
     PRISMA_HIDE_UPDATE_MESSAGE=1
 COPY package.json package-lock.json ./
+# npm ci applies them (postinstall: patch-package).
+COPY patches ./patches
 RUN npm ci
 
 # ---- build: generate the Prisma client and build the Next.js console.
