@@ -7,30 +7,55 @@ import { deliveredPartsKey, tallyKey } from "./keys";
 // Returns 1 when this receipt decided the message, and again when the receipt that decided it comes again before
 // its final status is known to be produced (markProduced): the carrier resends a receipt its worker never answered,
 // as when the worker died between deciding and producing, and that status must not be lost.
+//
+// One call tallies many reports, in order (one report's keys are KEYS[2i-1] and KEYS[2i], its part id, status and
+// fallback total ARGV[3i-1..3i+1]; ARGV[1] is the TTL): a receipt batch is one call instead of one per receipt.
 const TALLY_SCRIPT = `
-if redis.call('HEXISTS', KEYS[1], 'done') == 1 then
-  if redis.call('HGET', KEYS[1], 'by') == ARGV[1] and redis.call('HEXISTS', KEYS[1], 'produced') == 0 then return 1 end
-  return 0
+local ttl = ARGV[1]
+local out = {}
+for i = 1, #KEYS / 2 do
+  local tally, delivered = KEYS[2 * i - 1], KEYS[2 * i]
+  local part, status = ARGV[3 * i - 1], ARGV[3 * i]
+  out[i] = 0
+  if redis.call('HEXISTS', tally, 'done') == 1 then
+    if redis.call('HGET', tally, 'by') == part and redis.call('HEXISTS', tally, 'produced') == 0 then out[i] = 1 end
+  else
+    local total = tonumber(redis.call('HGET', tally, 'total') or ARGV[3 * i + 1])
+    if status ~= 'DELIVERED' or total <= 1 then
+      redis.call('HSET', tally, 'done', status, 'by', part)
+      redis.call('EXPIRE', tally, ttl)
+      out[i] = 1
+    else
+      redis.call('HSETNX', tally, 'total', total)
+      redis.call('EXPIRE', tally, ttl)
+      redis.call('SADD', delivered, part)
+      redis.call('EXPIRE', delivered, ttl)
+      if redis.call('SCARD', delivered) >= total then
+        redis.call('HSET', tally, 'done', 'DELIVERED', 'by', part)
+        out[i] = 1
+      end
+    end
+  end
 end
-local total = tonumber(redis.call('HGET', KEYS[1], 'total') or ARGV[3])
-if ARGV[2] ~= 'DELIVERED' or total <= 1 then
-  redis.call('HSET', KEYS[1], 'done', ARGV[2], 'by', ARGV[1])
-  redis.call('EXPIRE', KEYS[1], ARGV[4])
-  return 1
-end
-redis.call('HSETNX', KEYS[1], 'total', total)
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-redis.call('SADD', KEYS[2], ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-if redis.call('SCARD', KEYS[2]) >= total then
-  redis.call('HSET', KEYS[1], 'done', 'DELIVERED', 'by', ARGV[1])
-  return 1
-end
-return 0`;
+return out`;
+
+const MARK_PRODUCED_SCRIPT = `for _, key in ipairs(KEYS) do redis.call('HSET', key, 'produced', 1) end return 0`;
+
+// Reports per script call: the script holds Redis for its run, so a huge batch goes in a few calls.
+const REPORTS_PER_CALL = 500;
 
 type TallyRedis = Redis & {
-  deliveryTally(tally: string, delivered: string, partId: string, status: string, total: number, ttl: number): unknown;
+  deliveryTally(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number[]>;
+  deliveryMarkProduced(numberOfKeys: number, ...keys: string[]): Promise<unknown>;
 };
+
+function scripts(redis: Redis): TallyRedis {
+  if (!(redis as TallyRedis).deliveryTally) {
+    redis.defineCommand("deliveryTally", { lua: TALLY_SCRIPT });
+    redis.defineCommand("deliveryMarkProduced", { lua: MARK_PRODUCED_SCRIPT });
+  }
+  return redis as TallyRedis;
+}
 
 export type PartReport = { messageId: string; partId: string; status: string; fallbackTotal: number };
 
@@ -41,25 +66,15 @@ export async function tallyParts(
   reports: PartReport[],
   ttlSeconds: number,
 ): Promise<boolean[]> {
-  if (reports.length === 0) return [];
-  if (!(redis as TallyRedis).deliveryTally)
-    redis.defineCommand("deliveryTally", { numberOfKeys: 2, lua: TALLY_SCRIPT });
-  const pipeline = redis.pipeline() as unknown as TallyRedis & { exec(): Promise<[Error | null, unknown][] | null> };
-  for (const r of reports) {
-    pipeline.deliveryTally(
-      tallyKey(prefix, r.messageId),
-      deliveredPartsKey(prefix, r.messageId),
-      r.partId,
-      r.status,
-      r.fallbackTotal,
-      ttlSeconds,
-    );
+  const calls: Promise<number[]>[] = [];
+  for (let i = 0; i < reports.length; i += REPORTS_PER_CALL) {
+    const chunk = reports.slice(i, i + REPORTS_PER_CALL);
+    const keys = chunk.flatMap((r) => [tallyKey(prefix, r.messageId), deliveredPartsKey(prefix, r.messageId)]);
+    const args = chunk.flatMap((r) => [r.partId, r.status, r.fallbackTotal]);
+    // Sent at once on one connection, so Redis runs them in this order.
+    calls.push(scripts(redis).deliveryTally(keys.length, ...keys, ttlSeconds, ...args));
   }
-  const replies = (await pipeline.exec()) ?? [];
-  return replies.map(([err, value]) => {
-    if (err) throw err;
-    return value === 1;
-  });
+  return (await Promise.all(calls)).flat().map((decided) => decided === 1);
 }
 
 /**
@@ -68,10 +83,12 @@ export async function tallyParts(
  * status writer and refunds take once.
  */
 export function markProduced(redis: Redis, prefix: string, messageIds: string[]): void {
-  if (messageIds.length === 0) return;
-  const pipeline = redis.pipeline();
-  for (const id of messageIds) pipeline.hset(tallyKey(prefix, id), "produced", 1);
-  void pipeline.exec().catch(() => undefined);
+  for (let i = 0; i < messageIds.length; i += REPORTS_PER_CALL) {
+    const keys = messageIds.slice(i, i + REPORTS_PER_CALL).map((id) => tallyKey(prefix, id));
+    void scripts(redis)
+      .deliveryMarkProduced(keys.length, ...keys)
+      .catch(() => undefined);
+  }
 }
 
 /** Undoes decisions whose status events could not be produced, so the retry decides them again. */

@@ -63,4 +63,35 @@ describe("part tally", () => {
     expect(await tally(report(f, "p9", "UNDELIV"))).toEqual([true]);
     expect(await tally(report(f, "p1", "EXPIRED"))).toEqual([false]);
   });
+
+  it("tallies a batch of thousands as it would tally the same receipts one at a time", async () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % n;
+    };
+    // 400 messages of 1 to 3 parts; receipts for them in a shuffled order, some twice, a few failures.
+    const reports: ReturnType<typeof report>[] = [];
+    for (let k = 0; k < 400; k++) {
+      const parts = 1 + random(3);
+      for (let p = 1; p <= parts; p++) {
+        const status = random(25) === 0 ? "UNDELIV" : "DELIVERED";
+        reports.push(report(`m-${k}`, `p${p}`, status, parts));
+        if (random(8) === 0) reports.push(report(`m-${k}`, `p${p}`, status, parts));
+      }
+    }
+    for (let i = reports.length - 1; i > 0; i--) {
+      const j = random(i + 1);
+      [reports[i], reports[j]] = [reports[j]!, reports[i]!];
+    }
+    const run = randomUUID();
+    const batched = await tallyParts(redis, `${prefix}batch-${run}:`, reports, 60);
+    const alone: boolean[] = [];
+    for (const r of reports) alone.push(...(await tallyParts(redis, `${prefix}alone-${run}:`, [r], 60)));
+    expect(reports.length).toBeGreaterThan(1_000);
+    expect(batched).toEqual(alone);
+    // Every message is decided, a resent deciding receipt deciding it again (nothing was marked produced).
+    const decided = new Set(reports.filter((_, i) => batched[i]).map((r) => r.messageId));
+    expect(decided.size).toBe(400);
+  });
 });
