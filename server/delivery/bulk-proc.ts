@@ -408,6 +408,12 @@ async function submitWave(
   );
 }
 
+// SET each KEYS[i] to ARGV[i + 1] with TTL ARGV[1]: a wave's correlation in one call instead of a command per part.
+const SET_CORRELATION_SCRIPT = `for i, key in ipairs(KEYS) do redis.call('SET', key, ARGV[i + 1], 'EX', ARGV[1]) end return 0`;
+const CORRELATIONS_PER_CALL = 1_000;
+
+type CorrelationRedis = Redis & { setCorrelation(numberOfKeys: number, ...keysThenArgs: (string | number)[]): unknown };
+
 async function writeCorrelation(
   deps: BulkProcDeps,
   mappings: PartMapping[],
@@ -415,9 +421,18 @@ async function writeCorrelation(
 ): Promise<void> {
   if (mappings.length === 0) return;
   const ttl = deps.correlationTtlSeconds;
-  const pipeline = deps.redis.pipeline();
-  for (const m of mappings)
-    pipeline.set(pmKey(deps.topicPrefix, m.providerId, m.providerMessageId), m.messageId, "EX", ttl);
+  if (!(deps.redis as CorrelationRedis).setCorrelation)
+    deps.redis.defineCommand("setCorrelation", { lua: SET_CORRELATION_SCRIPT });
+  const pipeline = deps.redis.pipeline() as unknown as CorrelationRedis & ReturnType<Redis["pipeline"]>;
+  for (let i = 0; i < mappings.length; i += CORRELATIONS_PER_CALL) {
+    const chunk = mappings.slice(i, i + CORRELATIONS_PER_CALL);
+    pipeline.setCorrelation(
+      chunk.length,
+      ...chunk.map((m) => pmKey(deps.topicPrefix, m.providerId, m.providerMessageId)),
+      ttl,
+      ...chunk.map((m) => m.messageId),
+    );
+  }
   for (const t of totals) {
     // A receipt's tally counts a message whose total is not stored as one part (part-tally.ts): only the multi-part
     // ones need it written.
