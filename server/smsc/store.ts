@@ -265,10 +265,11 @@ export class RedisSmscStore implements SmscStore {
       if (part.contentHash !== undefined) {
         custom.smscRecordContent(this.key("content"), stats, part.contentHash, TTL_SECONDS);
       }
-      if (part.receipt) {
-        pipeline.zadd(this.key("receipts", part.receipt.systemId), part.receipt.due, JSON.stringify(part.receipt));
-      }
     }
+    this.scheduleReceipts(
+      pipeline,
+      parts.flatMap((p) => (p.receipt ? [p.receipt] : [])),
+    );
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);
     if (failed) throw failed[0];
@@ -329,8 +330,23 @@ export class RedisSmscStore implements SmscStore {
   async requeueReceipts(receipts: PendingReceipt[]): Promise<void> {
     if (receipts.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const r of receipts) pipeline.zadd(this.key("receipts", r.systemId), r.due, JSON.stringify(r));
+    this.scheduleReceipts(pipeline, receipts);
     await pipeline.exec();
+  }
+
+  /** One ZADD per bind's schedule and PARTS_PER_CALL receipts, each receipt scored by when it is due. */
+  private scheduleReceipts(pipeline: ReturnType<Redis["pipeline"]>, receipts: PendingReceipt[]): void {
+    const bySystem = new Map<string, (string | number)[]>();
+    for (const r of receipts) {
+      const scored = bySystem.get(r.systemId) ?? [];
+      if (scored.length === 0) bySystem.set(r.systemId, scored);
+      scored.push(r.due, JSON.stringify(r));
+    }
+    for (const [systemId, scored] of bySystem) {
+      for (let k = 0; k < scored.length; k += 2 * PARTS_PER_CALL) {
+        pipeline.zadd(this.key("receipts", systemId), ...scored.slice(k, k + 2 * PARTS_PER_CALL));
+      }
+    }
   }
 
   /** Deletes this namespace's keys only (SCAN + DEL): other namespaces and other data in Redis stay. */
