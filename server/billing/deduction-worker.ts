@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Db } from "../db";
-import { startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
+import { BULK_FETCH, startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
 import { itemsIn } from "../kafka/packed";
 import { TOPICS, usageCdrRecord, type UsageCdr, type UsageCdrRecord } from "../kafka/topics";
 import { metrics } from "../observability/metrics";
@@ -47,6 +47,7 @@ export async function startDeductionService({
         itemsIn,
         maxBatchSize: env.DEDUCTION_BATCH_SIZE,
         partitionsConsumedConcurrently: Math.ceil(env.DEDUCTION_CONCURRENCY / env.DEDUCTION_CONSUMERS),
+        fetchFill: BULK_FETCH,
         handle: (records) => applyCdrs({ db, redis }, records),
       }),
     ),

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { loadClientProfiles } from "../clients/profile";
 import type { Db } from "../db";
 import type { VolleyProducer } from "../kafka/client";
-import { startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
+import { BULK_FETCH, startBatchConsumer, type ConsumedRecord, type FetchFill, type Rejected } from "../kafka/consumer";
 import { handleEachItem, itemsIn } from "../kafka/packed";
 import {
   routedMessageRecord,
@@ -35,6 +35,8 @@ type LaneSpec = {
   send: TopicSpec;
   batch: number;
   concurrency: number;
+  /** Low lanes only: a one-time code is not held back to fill a fetch. */
+  fetchFill?: FetchFill;
   /** Why a message the gate does not cover ends REJECTED. */
   refusal: "INSUFFICIENT_BALANCE" | "CREDIT_LIMIT_EXCEEDED";
   /** Where a CDR lands once applied (reference `cdr:<message id>`): a replay found there passes as rated. */
@@ -65,6 +67,7 @@ export const LANES = {
       send: TOPICS.sendLow,
       batch: 2_000,
       concurrency: 2,
+      fetchFill: BULK_FETCH,
       refusal: "INSUFFICIENT_BALANCE",
       appliedIn: "ledger_entries",
       hasDestination: false,
@@ -87,6 +90,7 @@ export const LANES = {
       send: TOPICS.sendLow,
       batch: 2_000,
       concurrency: 2,
+      fetchFill: BULK_FETCH,
       refusal: "CREDIT_LIMIT_EXCEEDED",
       appliedIn: "usage_records",
       hasDestination: true,
@@ -253,6 +257,7 @@ function startLane(billingType: BillingType, lane: Lane) {
       itemsIn,
       maxBatchSize: spec.batch,
       partitionsConsumedConcurrently: spec.concurrency,
+      fetchFill: "fetchFill" in spec ? spec.fetchFill : undefined,
       handle: (records) =>
         handleEachItem(records, { item: recordByMessageId, wire: recordByMessageId }, (messages) =>
           rateBatch(

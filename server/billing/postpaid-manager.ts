@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Db } from "../db";
-import { startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
+import { BULK_FETCH, startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
 import { itemsIn } from "../kafka/packed";
 import { TOPICS, usageCdrRecord, type UsageCdrRecord } from "../kafka/topics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
@@ -34,6 +34,7 @@ export async function startPostpaidManager({
     itemsIn,
     maxBatchSize: env.DEDUCTION_BATCH_SIZE,
     partitionsConsumedConcurrently: env.DEDUCTION_CONCURRENCY,
+    fetchFill: BULK_FETCH,
     handle: (records) => applyUsageCdrs({ db, redis }, records),
   });
   return { stop: () => consumer.stop() };

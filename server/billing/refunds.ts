@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { PoolClient } from "pg";
 import type { Db } from "../db";
-import { startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
+import { BULK_FETCH, startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
 import { TransientError } from "../kafka/errors";
 import { handleEachItem, itemsIn } from "../kafka/packed";
 import {
@@ -341,6 +341,7 @@ export async function startRefunds({ env, log, db, redis, kafka, producer }: Wor
     itemsIn,
     maxBatchSize: env.STATUS_WRITER_BATCH_SIZE,
     partitionsConsumedConcurrently: 2,
+    fetchFill: BULK_FETCH,
     handle: (records) =>
       handleEachItem(records, { item: recordByMessageId, wire: recordByMessageId }, (events) =>
         refundFailedMessages({ db, redis, log, namespace: prefix }, events),

@@ -1,4 +1,4 @@
-import { startBatchConsumer } from "../kafka/consumer";
+import { BULK_FETCH, startBatchConsumer, type FetchFill } from "../kafka/consumer";
 import { handleEachItem, itemsIn } from "../kafka/packed";
 import { routedMessageRecord, recordByMessageId, TOPICS } from "../kafka/topics";
 import { startPollLoop } from "../worker/poll-loop";
@@ -12,10 +12,13 @@ import { ReceiptBatcher, retryParkedReceipts } from "./receipts";
 import { RoutingRuleCache } from "./routing";
 
 // Two consumer groups, so a big campaign on send-low never delays a one-time code on send-high: small, concurrent
-// batches for the high lane, large ones for the low lane.
-const LANES: Record<Lane, { topic: { name: string; dlq: string }; batch: number; concurrency: number }> = {
+// batches for the high lane, large ones (and fetches the broker fills) for the low lane.
+const LANES: Record<
+  Lane,
+  { topic: { name: string; dlq: string }; batch: number; concurrency: number; fetchFill?: FetchFill }
+> = {
   high: { topic: TOPICS.sendHigh, batch: 200, concurrency: 3 },
-  low: { topic: TOPICS.sendLow, batch: 1_000, concurrency: 2 },
+  low: { topic: TOPICS.sendLow, batch: 1_000, concurrency: 2, fetchFill: BULK_FETCH },
 };
 
 const SWEEP_INTERVAL_MS = 2_000;
@@ -80,6 +83,7 @@ export async function startBulkProc({ env, log, db, redis, kafka, producer }: Wo
         itemsIn,
         maxBatchSize: LANES[lane].batch,
         partitionsConsumedConcurrently: LANES[lane].concurrency,
+        fetchFill: LANES[lane].fetchFill,
         handle: (records) =>
           handleEachItem(records, { item: recordByMessageId, wire: recordByMessageId }, (messages) =>
             processSendBatch(deps, lane, messages),

@@ -56,6 +56,8 @@ export type BatchConsumerOptions<T> = (
   maxBytesPerPartition?: number;
   /** Attempts at a chunk failing for a non-transient reason before its records are tried one by one. */
   maxAttempts?: number;
+  /** How long the broker may hold a fetch to fill it (default: answer as soon as one byte is there); see BULK_FETCH. */
+  fetchFill?: FetchFill;
   handle: BatchHandler<T>;
 };
 
@@ -132,6 +134,20 @@ export function watchForFatalCrash(consumer: Pick<Consumer, "on" | "events">, gr
 
 const KAFKAJS_DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 
+/** The broker answers a fetch once it holds minBytes for it, or after maxWaitMs. */
+export type FetchFill = { minBytes: number; maxWaitMs: number };
+
+/**
+ * For stages nobody waits on message by message (refunds, status writes,
+ * debits): a consumer that answers every fetch as soon as one byte is there
+ * keeps up with its producers by fetching a few records at a time, and every
+ * one of those small fetches costs the broker and the worker about as much as
+ * a full one. Holding a fetch until it carries a quarter of a megabyte, or
+ * 100 ms have passed, divides the fetches several times over at the cost of
+ * at most 100 ms of latency.
+ */
+export const BULK_FETCH: FetchFill = { minBytes: 256 * 1024, maxWaitMs: 100 };
+
 /** A group member with the settings every Volley consumer shares, connected and subscribed. */
 async function connectGroupConsumer(
   kafka: Kafka,
@@ -141,9 +157,11 @@ async function connectGroupConsumer(
   fromBeginning = true,
   maxBytesPerPartition = 4 * 1024 * 1024,
   partitionsConsumedConcurrently = 1,
+  fetchFill?: FetchFill,
 ) {
   const consumer = kafka.consumer({
     groupId,
+    ...(fetchFill && { minBytes: fetchFill.minBytes, maxWaitTimeInMs: fetchFill.maxWaitMs }),
     allowAutoTopicCreation: false,
     // A crashed instance's partitions move to the others after this long.
     sessionTimeout: 10_000,
@@ -177,6 +195,7 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
     opts.fromBeginning,
     opts.maxBytesPerPartition,
     opts.partitionsConsumedConcurrently,
+    opts.fetchFill,
   );
 
   const maxAttempts = opts.maxAttempts ?? 3;

@@ -1,4 +1,4 @@
-import { startBatchConsumer } from "../kafka/consumer";
+import { BULK_FETCH, startBatchConsumer } from "../kafka/consumer";
 import { handleEachItem, itemsIn } from "../kafka/packed";
 import { messageStatusRecord, recordByMessageId, TOPICS } from "../kafka/topics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
@@ -17,6 +17,7 @@ export async function startStatusWriter({ env, log, db, redis, kafka, producer }
     itemsIn,
     maxBatchSize: env.STATUS_WRITER_BATCH_SIZE,
     partitionsConsumedConcurrently: 2,
+    fetchFill: BULK_FETCH,
     handle: (records) =>
       handleEachItem(records, { item: recordByMessageId, wire: recordByMessageId }, (events) =>
         writeStatusBatch({ db, redis }, events),

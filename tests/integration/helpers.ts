@@ -219,10 +219,10 @@ export async function partitionCount(kafka: Kafka, topic: string): Promise<numbe
   }
 }
 
-/** Reads a topic from the beginning with a fresh group until `done` holds. */
+/** Reads a topic (or several, as one stream) from the beginning with a fresh group until `done` holds. */
 export async function readTopic(
   kafka: Kafka,
-  name: string,
+  name: string | string[],
   done: (records: RawRecord[]) => boolean,
   timeoutMs = 60_000,
 ): Promise<RawRecord[]> {
@@ -231,10 +231,10 @@ export async function readTopic(
   // A rebalance of the reader's group hands out uncommitted records again: count each offset once.
   const seen = new Set<string>();
   await consumer.connect();
-  await consumer.subscribe({ topic: name, fromBeginning: true });
+  await consumer.subscribe({ topics: typeof name === "string" ? [name] : name, fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      const at = `${partition}:${message.offset}`;
+    eachMessage: async ({ topic, partition, message }) => {
+      const at = `${topic}:${partition}:${message.offset}`;
       if (seen.has(at)) return;
       seen.add(at);
       records.push({

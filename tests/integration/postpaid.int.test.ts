@@ -135,24 +135,17 @@ describe("postpaid lane", () => {
     expect(statuses).toHaveLength(total);
     for (const m of statuses) expect(m.status).toBe(rated.has(m.id) ? "ACCEPTED" : "REJECTED");
 
-    // The rated ones went on to delivery, over both priorities; the refused did not.
+    // The rated ones went on to delivery, over either priority (one lane may have taken them all); the refused did not.
     const mineOn = (rs: { value: string }[]) => routedOnTopic(rs).filter((m) => m.accountId === account.id);
-    const onSend = async (topic: string) =>
-      mineOn(await readTopic(deps.kafka, prefixed(topic), (rs) => mineOn(rs).length > 0));
-    await waitFor(
-      async () =>
-        new Set(
-          [...(await onSend(TOPICS.sendHigh.name)), ...(await onSend(TOPICS.sendLow.name))].map((m) => m.messageId),
-        ).size,
-      (n) => n >= covered,
-      { what: "the rated messages on the send topics", timeoutMs: 60_000 },
+    const onSend = mineOn(
+      await readTopic(
+        deps.kafka,
+        [prefixed(TOPICS.sendHigh.name), prefixed(TOPICS.sendLow.name)],
+        (rs) => new Set(mineOn(rs).map((m) => m.messageId)).size >= covered,
+      ),
     );
     // At least once: a produce retried after a lost ack lands twice.
-    const sent = [
-      ...new Map(
-        [...(await onSend(TOPICS.sendHigh.name)), ...(await onSend(TOPICS.sendLow.name))].map((m) => [m.messageId, m]),
-      ).values(),
-    ];
+    const sent = [...new Map(onSend.map((m) => [m.messageId, m])).values()];
     expect(sent.map((m) => m.messageId).sort()).toEqual([...rated].sort());
 
     // (b) Replayed messages pass as rated without reserving (the headroom is 0, they would be refused)…
