@@ -66,12 +66,13 @@ export const envSchema = z.object({
   // The prepaid-manager: CDRs debited per Postgres transaction, how many
   // partitions (account groups) one process works on at once, and how many
   // consumer-group members it runs them in. Batch × concurrency is held in
-  // memory: 20k × 2 fits the workers' 128 MB heap. Bigger batches debit each
-  // account less often; more partitions at once mostly add contention in
-  // Postgres (bench:billing: 2 × 20k beat 6 × 10k by a fifth).
+  // memory: 20k × 3 fits the workers' 128 MB heap. Bigger batches debit each
+  // account less often; a third member keeps Postgres busy while the others
+  // fetch (bench:billing, median of 7 runs: 2 × 2 → 3 × 3 went 100k → 107k
+  // CDR/s), more mostly adds contention (6 × 10k lost a fifth to 2 × 20k).
   DEDUCTION_BATCH_SIZE: z.coerce.number().int().min(1).max(200_000).default(20_000),
-  DEDUCTION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
-  DEDUCTION_CONSUMERS: z.coerce.number().int().min(1).max(8).default(2),
+  DEDUCTION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+  DEDUCTION_CONSUMERS: z.coerce.number().int().min(1).max(8).default(3),
   UPLOAD_MAX_BYTES: z.coerce
     .number()
     .int()

@@ -25,7 +25,7 @@ import { createRedis } from "../../server/redis";
 // rate, ratio = apply rate / baseline rate.
 //
 //   npm run bench:billing -- --cdrs 1000000 --accounts 10000
-//   options: --baseline-cdrs 20000 --batch 20000 --concurrency 2 --consumers 2 --partitions 6 --workers 1
+//   options: --baseline-cdrs 20000 --batch 20000 --concurrency 3 --consumers 3 --partitions 6 --workers 1
 //            --profile <dir> --node-options "<extra V8 flags for the worker>"
 //            --envelope v1 (one record per CDR instead of the gate's packed v2 records)
 
