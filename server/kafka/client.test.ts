@@ -1,5 +1,12 @@
+import { logLevel } from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { MAX_PACKED_RECORD_BYTES, MAX_PARTITION_BYTES_PER_REQUEST, packedRequests, requestsOf } from "./client";
+import {
+  MAX_PACKED_RECORD_BYTES,
+  MAX_PARTITION_BYTES_PER_REQUEST,
+  packedRequests,
+  pinoLevelOf,
+  requestsOf,
+} from "./client";
 import { partitionOfKey } from "./partitioner";
 import { routedPacking, type RoutedMessage } from "./topics";
 
@@ -77,5 +84,15 @@ describe("requestsOf", () => {
     const heavy = { key: null, value: "h".repeat(MAX_PARTITION_BYTES_PER_REQUEST + 1) };
     expect(requestsOf([records[0]!, heavy, records[1]!])).toEqual([[records[0]], [heavy], [records[1]]]);
     expect(requestsOf([])).toEqual([]);
+  });
+});
+
+describe("kafkajs log levels", () => {
+  it("keeps errors as errors but logs a group rebalance, which kafkajs rejoins by itself, as info", () => {
+    expect(pinoLevelOf(logLevel.ERROR, { error: "The group is rebalancing, so a rejoin is needed" })).toBe("info");
+    expect(pinoLevelOf(logLevel.ERROR, { error: "This server does not host this topic-partition" })).toBe("error");
+    expect(pinoLevelOf(logLevel.ERROR, {})).toBe("error");
+    expect(pinoLevelOf(logLevel.WARN, {})).toBe("warn");
+    expect(pinoLevelOf(logLevel.INFO, { error: "The group is rebalancing, so a rejoin is needed" })).toBe("info");
   });
 });

@@ -32,10 +32,20 @@ export function createKafka(config: KafkaConfig, log: Logger): Kafka {
       () =>
       ({ level, log: entry }) => {
         const { message, ...rest } = entry;
-        const method = level === logLevel.ERROR ? "error" : level === logLevel.WARN ? "warn" : "debug";
-        log[method]({ kafka: rest }, message);
+        log[pinoLevelOf(level, rest)]({ kafka: rest }, message);
       },
   });
+}
+
+// Broker answers kafkajs logs as errors although they are how a group works:
+// every member that joins or leaves makes the others rejoin, and kafkajs does
+// so by itself. At error level they would page someone on every deploy.
+const ROUTINE_BROKER_ANSWERS = new Set(["The group is rebalancing, so a rejoin is needed"]);
+
+/** The pino level of a kafkajs log entry. */
+export function pinoLevelOf(level: logLevel, entry: Record<string, unknown>): "error" | "warn" | "info" | "debug" {
+  if (typeof entry.error === "string" && ROUTINE_BROKER_ANSWERS.has(entry.error)) return "info";
+  return level === logLevel.ERROR ? "error" : level === logLevel.WARN ? "warn" : "debug";
 }
 
 /** Creates every declared topic that does not exist yet (idempotent). */
