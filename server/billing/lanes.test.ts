@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BULK_FETCH } from "../kafka/consumer";
 import { TOPICS } from "../kafka/topics";
 import { routeByBillingType } from "../validation/decide";
 import { LANES, laneName } from "./lanes";
@@ -10,6 +11,13 @@ describe("billing lanes", () => {
         const lane = category === "MARKETING" ? "low" : "high";
         expect(LANES[billingType][lane].source).toBe(TOPICS[routeByBillingType(billingType, category)]);
       }
+    }
+  });
+
+  it("lets the broker fill the low lanes' fetches, never the high lanes' (one-time codes)", () => {
+    for (const billingType of ["PREPAID", "POSTPAID"] as const) {
+      expect(LANES[billingType].low.fetchFill).toEqual(BULK_FETCH);
+      expect("fetchFill" in LANES[billingType].high).toBe(false);
     }
   });
 

@@ -230,7 +230,7 @@ export function startPostpaidLane(lane: Lane) {
 
 function startLane(billingType: BillingType, lane: Lane) {
   return async ({ env, log, db, redis, kafka, producer }: WorkerDeps): Promise<StartedWorker> => {
-    const spec = LANES[billingType][lane];
+    const spec: LaneSpec = LANES[billingType][lane];
     const plans = new RatePlanCache(db.pool);
     const rebuildDeps = { db, redis, kafka, log, topicPrefix: env.KAFKA_TOPIC_PREFIX };
     // Balances in Redis before the first message, so the first batch does not wait for a rebuild.
@@ -257,7 +257,7 @@ function startLane(billingType: BillingType, lane: Lane) {
       itemsIn,
       maxBatchSize: spec.batch,
       partitionsConsumedConcurrently: spec.concurrency,
-      fetchFill: "fetchFill" in spec ? spec.fetchFill : undefined,
+      fetchFill: spec.fetchFill,
       handle: (records) =>
         handleEachItem(records, { item: recordByMessageId, wire: recordByMessageId }, (messages) =>
           rateBatch(
