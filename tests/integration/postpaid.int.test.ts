@@ -137,7 +137,7 @@ describe("postpaid lane", () => {
 
     // The rated ones went on to delivery, over either priority (one lane may have taken them all); the refused did not.
     const mineOn = (rs: { value: string }[]) => routedOnTopic(rs).filter((m) => m.accountId === account.id);
-    const onSend = mineOn(
+    const copiesOnSend = mineOn(
       await readTopic(
         deps.kafka,
         [prefixed(TOPICS.sendHigh.name), prefixed(TOPICS.sendLow.name)],
@@ -145,7 +145,7 @@ describe("postpaid lane", () => {
       ),
     );
     // At least once: a produce retried after a lost ack lands twice.
-    const sent = [...new Map(onSend.map((m) => [m.messageId, m])).values()];
+    const sent = [...new Map(copiesOnSend.map((m) => [m.messageId, m])).values()];
     expect(sent.map((m) => m.messageId).sort()).toEqual([...rated].sort());
 
     // (b) Replayed messages pass as rated without reserving (the headroom is 0, they would be refused)…
