@@ -90,6 +90,10 @@ function decodedMessage(field: unknown): { text: string; udh: Buffer[] | undefin
   return { text: "", udh: undefined, bytes: 0 };
 }
 
+function contentHash(destination: string, text: string): string {
+  return createHash("sha1").update(`${destination}\n${text}`).digest("hex");
+}
+
 function num(value: unknown): number {
   return typeof value === "number" ? value : 0;
 }
@@ -163,7 +167,7 @@ export class SmscSimulator {
 
   /** The most recent submit_sm received (up to 2,000), oldest first. */
   recentSubmits(): ReceivedPart[] {
-    return [...this.recent];
+    return this.recent.slice(-RECENT_LIMIT);
   }
 
   async reset(): Promise<void> {
@@ -297,8 +301,9 @@ export class SmscSimulator {
         ? { ref: num(pdu.sar_msg_ref_num), total: pdu.sar_total_segments, seq: num(pdu.sar_segment_seqnum) }
         : null);
     const volleyId = str(pdu.volley_message_id) || null;
-    const contentKey = createHash("sha1").update(`${destination}\n${body.text}`).digest("hex");
-    const outcomeKey = volleyId ?? (concatenation ? `${destination}:${concatenation.ref}` : contentKey);
+    // The content hash only identifies messages that carry no Volley id: not computed for those that do.
+    const outcomeKey =
+      volleyId ?? (concatenation ? `${destination}:${concatenation.ref}` : contentHash(destination, body.text));
     const outcome = decideOutcome(destination, outcomeKey, this.config.ratios);
     if (outcome.reject) {
       this.store.incr("rejected");
@@ -309,7 +314,7 @@ export class SmscSimulator {
     const messageId = this.idPrefix + (this.idCounter++).toString(16).padStart(6, "0");
     const part: AcceptedPart = { seq: concatenation?.seq ?? 1, total: concatenation?.total ?? 1 };
     if (volleyId) part.volleyId = volleyId;
-    else part.contentHash = this.contentHashWhenComplete(peer, destination, concatenation, body.text, contentKey);
+    else part.contentHash = this.contentHashWhenComplete(peer, destination, concatenation, body.text);
     const registeredDelivery = num(pdu.registered_delivery);
     if (wantsReceipt(registeredDelivery, outcome)) {
       const now = Date.now();
@@ -366,9 +371,8 @@ export class SmscSimulator {
     destination: string,
     concatenation: Concatenation | null,
     text: string,
-    singleKey: string,
   ): string | undefined {
-    if (!concatenation) return singleKey;
+    if (!concatenation) return contentHash(destination, text);
     const key = `${peer.systemId}:${destination}:${concatenation.ref}:${concatenation.total}`;
     let assembly = this.assemblies.get(key);
     if (!assembly) this.assemblies.set(key, (assembly = { texts: new Map(), at: Date.now() }));
@@ -379,12 +383,13 @@ export class SmscSimulator {
       .sort(([a], [b]) => a - b)
       .map(([, t]) => t)
       .join("");
-    return createHash("sha1").update(`${destination}\n${whole}`).digest("hex");
+    return contentHash(destination, whole);
   }
 
   private remember(part: ReceivedPart): void {
     this.recent.push(part);
-    if (this.recent.length > RECENT_LIMIT) this.recent.splice(0, this.recent.length - RECENT_LIMIT);
+    // Trimmed once it holds twice the limit, not on every push (which moved 2,000 entries per message).
+    if (this.recent.length >= 2 * RECENT_LIMIT) this.recent.splice(0, this.recent.length - RECENT_LIMIT);
   }
 
   /** Parts accepted in the same tick are written to the store together (one Redis round trip). */

@@ -170,7 +170,8 @@ export class MemorySmscStore implements SmscStore {
 
 // Counts parts of Volley messages, many per call: KEYS = the duplicates set, the stats hash, then one message hash per
 // part; ARGV = the TTL, then seq, total and Volley id per part. A message counts as received (stats `messages`) when
-// its last missing part arrives for the first time; a part's second copy puts its id in the duplicates set.
+// its last missing part arrives for the first time; a part's second copy puts its id in the duplicates set. Only a
+// part's first copy writes the total and the TTL, and looks at the other parts (the part itself is in by then).
 const RECORD_PARTS = `
 local dups, stats, ttl = KEYS[1], KEYS[2], ARGV[1]
 local messages = 0
@@ -178,14 +179,15 @@ for i = 3, #KEYS do
   local key = KEYS[i]
   local a = 2 + (i - 3) * 3
   local total = tonumber(ARGV[a + 1])
-  local c = redis.call('HINCRBY', key, 'p' .. ARGV[a], 1)
-  redis.call('HSET', key, 'total', total)
-  redis.call('EXPIRE', key, ttl)
+  local seq = tonumber(ARGV[a])
+  local c = redis.call('HINCRBY', key, 'p' .. seq, 1)
   if c == 2 then redis.call('SADD', dups, ARGV[a + 2]) end
   if c == 1 then
+    redis.call('HSET', key, 'total', total)
+    redis.call('EXPIRE', key, ttl)
     local complete = true
     for j = 1, total do
-      if tonumber(redis.call('HGET', key, 'p' .. j) or '0') < 1 then complete = false break end
+      if j ~= seq and tonumber(redis.call('HGET', key, 'p' .. j) or '0') < 1 then complete = false break end
     end
     if complete then messages = messages + 1 end
   end
