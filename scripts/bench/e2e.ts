@@ -29,6 +29,7 @@ import { createUploadFromStream } from "../../server/uploads/service";
 //   npm run bench:e2e -- --recipients 200000
 //   options: --partitions 6 --receipt-delay-ms 50 --window 200 --receipt-window 200 --keep
 //            --profile <dir> (a V8 CPU profile of every worker, written when it stops; open in Chrome DevTools)
+//            --node-options "<extra V8 flags for every worker>"
 
 const args = z
   .object({
@@ -41,6 +42,7 @@ const args = z
     "receipt-window": z.coerce.number().int().min(1).max(10_000).default(200),
     keep: z.boolean().default(false),
     profile: z.string().optional(),
+    "node-options": z.string().optional(),
   })
   .parse(parseArgv(process.argv.slice(2)));
 
@@ -49,7 +51,8 @@ function parseArgv(argv: string[]): Record<string, string | boolean> {
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i]!.replace(/^--/, "");
     const next = argv[i + 1];
-    if (next === undefined || next.startsWith("--")) out[name] = true;
+    // --node-options takes V8 flags as its value ("--single-threaded-gc"), which look like options themselves.
+    if (next === undefined || (next.startsWith("--") && name !== "node-options")) out[name] = true;
     else out[name] = argv[++i]!;
   }
   return out;
@@ -141,7 +144,9 @@ const isRunning = (child: ChildProcess) => child.exitCode === null && child.sign
 function startProcess(name: Stage, healthPort: number, extraEnv: Record<string, string>): Proc {
   // One folder per stage: tsx's loader thread writes a profile of its own beside the main thread's.
   const profile = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}/${name}`] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", `workers/${name}.ts`], {
+  // On the command line, not in NODE_OPTIONS: some V8 flags are refused there.
+  const extra = args["node-options"]?.split(/\s+/).filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...profile, ...extra, "--import", "tsx", `workers/${name}.ts`], {
     env: {
       ...process.env,
       // The heap cap every worker runs with (scripts/run-all.ts, docker-compose.yml).
