@@ -14,9 +14,8 @@ import { chooseRule, type RoutingRuleRow } from "./routing";
 import { deliveryStatus, emitStatuses } from "./status-events";
 import {
   claimForSubmit,
-  insertPending,
   markUnconfirmed,
-  readSubmissions,
+  recordPending,
   writeOutcomes,
   type PartMapping,
   type SubmissionOutcome,
@@ -61,13 +60,7 @@ export async function processSendBatch(
   const messages = uniqueById(records.map((r) => r.value));
   // Where a message goes back to if it has to be parked: the topic it came from.
   const topic = records[0]?.topic ?? "";
-  const ids = messages.map((m) => m.messageId);
-  const existing = await readSubmissions(deps.db.pool, ids);
-  const fresh = await insertPending(
-    deps.db.pool,
-    messages.filter((m) => !existing.has(m.messageId)),
-    deps.validitySeconds,
-  );
+  const { inserted: fresh, existing } = await recordPending(deps.db.pool, messages, deps.validitySeconds);
 
   const retaken = await takeOverOrphans(deps, existing);
 

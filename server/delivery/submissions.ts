@@ -40,13 +40,17 @@ export async function readSubmissions(pool: Pool, ids: string[]): Promise<Map<st
   return new Map(rows.map((r) => [r.message_id, toRow(r)]));
 }
 
-/** PENDING rows for messages seen for the first time (one insert); returns the rows now stored for all of them. */
-export async function insertPending(
+/**
+ * Every message's row: PENDING for those seen for the first time (one insert), the stored one for the others (read
+ * only for those the insert found there: on the normal path, a batch of new messages costs one statement).
+ * `existing` holds the rows that were there before this call (a redelivery, or a rebalance's other worker).
+ */
+export async function recordPending(
   pool: Pool,
   messages: RoutedMessage[],
   validitySeconds: number,
-): Promise<Map<string, SubmissionRow>> {
-  if (messages.length === 0) return new Map();
+): Promise<{ inserted: Map<string, SubmissionRow>; existing: Map<string, SubmissionRow> }> {
+  if (messages.length === 0) return { inserted: new Map(), existing: new Map() };
   const { rows } = await pool.query<Row>(
     `INSERT INTO submissions (message_id, client_id, account_id, state, recipient, sender, valid_until)
      SELECT id, client_id, account_id, 'PENDING', recipient, sender, valid_until
@@ -63,11 +67,10 @@ export async function insertPending(
       messages.map((m) => new Date(Date.parse(m.createdAt) + validitySeconds * 1000)),
     ],
   );
-  const stored = new Map(rows.map((r) => [r.message_id, toRow(r)]));
-  // Inserted meanwhile by another worker (a rebalance): take its row as it is.
-  const raced = messages.map((m) => m.messageId).filter((id) => !stored.has(id));
-  if (raced.length > 0) for (const [id, row] of await readSubmissions(pool, raced)) stored.set(id, row);
-  return stored;
+  const inserted = new Map(rows.map((r) => [r.message_id, toRow(r)]));
+  const found = messages.map((m) => m.messageId).filter((id) => !inserted.has(id));
+  const existing = found.length > 0 ? await readSubmissions(pool, found) : new Map<string, SubmissionRow>();
+  return { inserted, existing };
 }
 
 /** Found SUBMITTING at batch start: its worker died mid-submit, the carrier may have it. Never resubmitted. */

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claimForSubmit, insertPending, writeOutcomes } from "@/server/delivery/submissions";
+import { claimForSubmit, recordPending, writeOutcomes } from "@/server/delivery/submissions";
 import type { RoutedMessage } from "@/server/kafka/topics";
 import { createTestClient, createTestDeps, hotUpdatesOf, indexesAndOptions, waitFor } from "./helpers";
 
@@ -57,7 +57,11 @@ describe("submissions", () => {
     const ids = messages.map((m) => m.messageId);
     try {
       const hotBefore = await hotUpdatesOf(deps.db.pool, "submissions");
-      expect((await insertPending(deps.db.pool, messages, 3_600)).size).toBe(300);
+      expect((await recordPending(deps.db.pool, messages, 3_600)).inserted.size).toBe(300);
+      // Again (a redelivered batch): nothing inserted, every row found as it was.
+      const again = await recordPending(deps.db.pool, messages, 3_600);
+      expect(again.inserted.size).toBe(0);
+      expect([...again.existing.values()].filter((r) => r.state === "PENDING").length).toBe(300);
       const claimed = await claimForSubmit(
         deps.db.pool,
         ids.map((messageId) => ({ messageId, providerId: provider.id })),
