@@ -95,4 +95,63 @@ describe("status writer", () => {
     );
     expect(hot).toBeGreaterThanOrEqual(420);
   });
+
+  it("moves the campaign counters by exactly the transitions made when writers race on the same messages", async () => {
+    const client = await createTestClient(deps.api);
+    const upload = await deps.db.prisma.upload.create({
+      data: {
+        fileName: "race.csv",
+        sizeBytes: 0n,
+        delimiter: ",",
+        columns: ["phone"],
+        phoneColumn: "phone",
+        rowCount: 0,
+      },
+    });
+    const campaign = await deps.db.prisma.campaign.create({
+      data: { clientId: client.id, name: "race", senderId: "TESTCO", template: "x", uploadId: upload.id },
+    });
+    const ids = Array.from({ length: 400 }, () => `sw-race-${randomUUID()}`);
+    const content = {
+      clientId: client.id,
+      campaignId: campaign.id,
+      recipient: "+447700900123",
+      sender: "TESTCO",
+      body: "Race",
+      category: "MARKETING" as const,
+      encoding: "GSM7" as const,
+      segments: 1,
+    };
+    // Two workers on one partition for a moment (a rebalance): each writes the same messages' events, in rounds,
+    // at the same time, in different orders and groupings.
+    const rounds: MessageStatusEvent[][][] = [
+      [
+        ids.map((id) => event(id, "ACCEPTED", { content })),
+        [...ids].reverse().map((id) => event(id, "ACCEPTED", { content })),
+      ],
+      [
+        ids.map((id, i) => event(id, "SUBMITTED", { providerMessageId: `p${i}` })),
+        ids.filter((_, i) => i % 2 === 0).map((id) => event(id, "DELIVERED")),
+      ],
+      [
+        [...ids].reverse().map((id, i) => event(id, i % 3 === 0 ? "UNDELIVERABLE" : "DELIVERED")),
+        ids.map((id) => event(id, "DELIVERED")),
+      ],
+    ];
+    for (const writers of rounds) {
+      await Promise.all(writers.map((events) => writeStatusBatch(deps, asRecords(events))));
+    }
+
+    const { rows: stored } = await deps.db.pool.query<{ status: string; n: number }>(
+      "SELECT status, count(*)::int AS n FROM messages WHERE campaign_id = $1 GROUP BY status ORDER BY status",
+      [campaign.id],
+    );
+    const { rows: counted } = await deps.db.pool.query<{ status: string; n: number }>(
+      "SELECT status, count AS n FROM campaign_counters WHERE campaign_id = $1 AND count <> 0 ORDER BY status",
+      [campaign.id],
+    );
+    expect(stored.reduce((n, r) => n + r.n, 0)).toBe(400);
+    expect(stored.every((r) => ["DELIVERED", "UNDELIVERABLE"].includes(r.status))).toBe(true);
+    expect(counted).toEqual(stored);
+  });
 });
