@@ -240,20 +240,25 @@ function metricValue(text: string, name: string): number {
 
 function startWorker(): { child: ChildProcess; ready: Promise<number> } {
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", "workers/prepaid-manager.ts"], {
-    env: {
-      ...process.env,
-      NODE_OPTIONS: workerNodeOptions,
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_TOPIC_PARTITIONS: `${TOPICS.usageCdrLow.name}=${partitions},${TOPICS.usageCdrHigh.name}=${partitions}`,
-      DEDUCTION_BATCH_SIZE: String(batchSize),
-      DEDUCTION_CONCURRENCY: String(concurrency),
-      DEDUCTION_CONSUMERS: String(consumers),
-      HEALTH_PORT: "0",
-      LOG_LEVEL: "info",
+  // GC on the worker's own thread, as run-all.ts starts every worker (WORKER_NODE_FLAGS).
+  const child = spawn(
+    process.execPath,
+    [...profile, "--single-threaded-gc", "--import", "tsx", "workers/prepaid-manager.ts"],
+    {
+      env: {
+        ...process.env,
+        NODE_OPTIONS: workerNodeOptions,
+        KAFKA_TOPIC_PREFIX: prefix,
+        KAFKA_TOPIC_PARTITIONS: `${TOPICS.usageCdrLow.name}=${partitions},${TOPICS.usageCdrHigh.name}=${partitions}`,
+        DEDUCTION_BATCH_SIZE: String(batchSize),
+        DEDUCTION_CONCURRENCY: String(concurrency),
+        DEDUCTION_CONSUMERS: String(consumers),
+        HEALTH_PORT: "0",
+        LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "pipe", "inherit"],
     },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  );
   workers.push(child);
   const ready = new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on("line", (line) => {

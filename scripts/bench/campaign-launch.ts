@@ -114,7 +114,8 @@ try {
   });
   campaignId = campaign.id;
 
-  const child = spawn(process.execPath, ["--import", "tsx", "workers/launcher.ts"], {
+  // GC on the worker's own thread, as run-all.ts starts every worker (WORKER_NODE_FLAGS).
+  const child = spawn(process.execPath, ["--single-threaded-gc", "--import", "tsx", "workers/launcher.ts"], {
     // The heap cap every worker runs with (scripts/run-all.ts, docker-compose.yml).
     env: {
       ...process.env,

@@ -144,8 +144,8 @@ const isRunning = (child: ChildProcess) => child.exitCode === null && child.sign
 function startProcess(name: Stage, healthPort: number, extraEnv: Record<string, string>): Proc {
   // One folder per stage: tsx's loader thread writes a profile of its own beside the main thread's.
   const profile = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}/${name}`] : [];
-  // On the command line, not in NODE_OPTIONS: some V8 flags are refused there.
-  const extra = args["node-options"]?.split(/\s+/).filter(Boolean) ?? [];
+  // On the command line, not in NODE_OPTIONS: some V8 flags are refused there. --single-threaded-gc as run-all.ts.
+  const extra = ["--single-threaded-gc", ...(args["node-options"]?.split(/\s+/).filter(Boolean) ?? [])];
   const child = spawn(process.execPath, [...profile, ...extra, "--import", "tsx", `workers/${name}.ts`], {
     env: {
       ...process.env,

@@ -116,6 +116,10 @@ describe("docker-compose.yml", () => {
       expect(match, `no compose service runs ${file} (listed in scripts/run-all.ts WORKERS)`).toBeDefined();
       const [name, service] = match!;
       expect(service.stop_grace_period, `worker service "${name}" needs a stop_grace_period`).toBeTruthy();
+      // As run-all.ts starts every worker (WORKER_NODE_FLAGS).
+      expect(commandOf(service), `worker service "${name}" runs node without --single-threaded-gc`).toContain(
+        "--single-threaded-gc",
+      );
       expect(service.healthcheck?.test, `worker service "${name}" needs a healthcheck`).toBeTruthy();
     }
   });
