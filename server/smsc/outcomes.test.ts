@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideOutcome, wantsReceipt, DELIVERED, UNDELIVERABLE } from "./outcomes";
+import { decideOutcome, unitHash, wantsReceipt, DELIVERED, UNDELIVERABLE } from "./outcomes";
 
 const none = { undeliverable: 0, expired: 0 };
 
@@ -22,6 +22,15 @@ describe("decideOutcome", () => {
     expect(share("EXPIRED")).toBeLessThan(0.12);
     expect(decideOutcome("447911123456", "m-7", ratios)).toEqual(decideOutcome("447911123456", "m-7", ratios));
     expect(decideOutcome("447911123456", "m-7", none)).toMatchObject({ stat: "DELIVRD" });
+  });
+
+  it("draws uniformly for ids that differ in one character, as Volley's ids do", () => {
+    const draws = Array.from({ length: 20_000 }, (_, i) => unitHash(`cmiq7x2k0000${i.toString(36).padStart(4, "0")}`));
+    expect(draws.every((u) => u >= 0 && u < 1)).toBe(true);
+    // Each tenth of [0, 1) gets its share (2,000 ± 10%).
+    const tenths = Array.from({ length: 10 }, (_, k) => draws.filter((u) => Math.floor(u * 10) === k).length);
+    for (const n of tenths) expect(n).toBeGreaterThan(1_800);
+    for (const n of tenths) expect(n).toBeLessThan(2_200);
   });
 });
 

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { MESSAGE_STATE } from "@/server/delivery/smpp/protocol";
 
 export type ReceiptOutcome = { stat: string; state: number; err: string };
@@ -20,9 +19,17 @@ const BY_SUFFIX: Record<string, Outcome> = {
   "0004": { reject: false, ...REJECTED },
 };
 
-/** A uniform number in [0, 1) from the key, so a rerun with the same message ids gives the same outcomes. */
+/**
+ * A uniform number in [0, 1) from the key, so a rerun with the same message ids gives the same outcomes: FNV-1a over
+ * its UTF-16 code units, then murmur3's finalizer so that ids differing in one character land far apart. Not a
+ * cryptographic hash (sha1 was, at a cost of a hash object per submit_sm), and none is needed to draw outcomes.
+ */
 export function unitHash(key: string): number {
-  return createHash("sha1").update(key).digest().readUInt32BE(0) / 2 ** 32;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32;
 }
 
 export function decideOutcome(
