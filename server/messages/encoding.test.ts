@@ -36,6 +36,18 @@ describe("gsm7Septets", () => {
     }
   });
 
+  it("knows exactly the 137 characters of both tables among all 65,536 UTF-16 code units", () => {
+    const gsm = new Set(BASIC_WITHOUT_ESC + EXTENSION);
+    let found = 0;
+    for (let unit = 0; unit < 0x10000; unit++) {
+      const ch = String.fromCharCode(unit);
+      const expected = gsm.has(ch) ? (EXTENSION.includes(ch) ? 2 : 1) : null;
+      if (gsm7Septets(ch) !== expected) throw new Error(`U+${unit.toString(16)}: ${gsm7Septets(ch)} ≠ ${expected}`);
+      if (expected !== null) found++;
+    }
+    expect(found).toBe(137);
+  });
+
   it("has capital Ç in the basic table", () => {
     expect(gsm7Septets("Ç")).toBe(1);
   });

@@ -29,6 +29,18 @@ const BASIC_CODE: ReadonlyMap<string, number> = new Map(
   [...GSM7_BASIC].map((ch, code) => [ch, code] as const).filter(([, code]) => code !== ESC),
 );
 
+/**
+ * The GSM code of every UTF-16 code unit: its basic-table septet, EXTENDED | its extension-table code (sent after an
+ * escape), or NOT_GSM. Every GSM character is in the BMP, so one code unit is one character, and sizing or encoding a
+ * text is one array lookup per unit rather than a Map lookup per one-character string: the validator sizes every
+ * message and bulk-proc encodes every one.
+ */
+const NOT_GSM = -1;
+const EXTENDED = 0x100;
+const GSM_OF_UNIT = new Int16Array(0x10000).fill(NOT_GSM);
+for (const [ch, code] of BASIC_CODE) GSM_OF_UNIT[ch.charCodeAt(0)] = code;
+for (const [ch, code] of GSM7_EXTENSION) GSM_OF_UNIT[ch.charCodeAt(0)] = EXTENDED | code;
+
 const EXTENSION_CHAR: ReadonlyMap<number, string> = new Map([...GSM7_EXTENSION].map(([ch, code]) => [code, ch]));
 
 // With a 6-byte concatenation UDH, 7 septets (GSM7) or 3 code units (UCS2) of the 140 bytes are gone.
@@ -71,9 +83,9 @@ function charsTo(chars: string, replacement: string): [string, string][] {
 }
 
 function septetCost(ch: string): 1 | 2 | null {
-  if (BASIC_CODE.has(ch)) return 1;
-  if (GSM7_EXTENSION.has(ch)) return 2;
-  return null;
+  const gsm = ch.length === 1 ? GSM_OF_UNIT[ch.charCodeAt(0)]! : NOT_GSM;
+  if (gsm === NOT_GSM) return null;
+  return gsm & EXTENDED ? 2 : 1;
 }
 
 function isRealNonGsm(ch: string | undefined): boolean {
@@ -111,10 +123,11 @@ export function transliterateSmart(text: string): string {
 
 export function gsm7Septets(text: string): number | null {
   let septets = 0;
-  for (const ch of text) {
-    const cost = septetCost(ch);
-    if (cost === null) return null;
-    septets += cost;
+  for (let i = 0; i < text.length; i++) {
+    // A surrogate (half of a character outside the BMP) is NOT_GSM like the character.
+    const gsm = GSM_OF_UNIT[text.charCodeAt(i)]!;
+    if (gsm === NOT_GSM) return null;
+    septets += gsm & EXTENDED ? 2 : 1;
   }
   return septets;
 }
@@ -138,7 +151,7 @@ function partEnds(text: string, encoding: Encoding): number[] {
     if (encoding === "GSM7") {
       // Every GSM character is in the BMP, so one code unit each; an extension char costs its escape too.
       width = 1;
-      cost = septetCost(text[i]!)!;
+      cost = GSM_OF_UNIT[text.charCodeAt(i)]! & EXTENDED ? 2 : 1;
     } else {
       // A part may be decoded on its own (handsets that show parts before reassembly, SMSC transcoding), where a lone
       // surrogate becomes U+FFFD, so pairs stay together.
@@ -191,21 +204,18 @@ export function splitForConcatenation(text: string, encoding: Encoding): string[
 }
 
 export function encodeGsm7(text: string): Buffer {
-  const bytes: number[] = [];
-  for (const ch of text) {
-    const basic = BASIC_CODE.get(ch);
-    if (basic !== undefined) {
-      bytes.push(basic);
-      continue;
-    }
-    const extension = GSM7_EXTENSION.get(ch);
-    if (extension === undefined) {
-      const codePoint = ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+  const bytes = Buffer.allocUnsafe(text.length * 2);
+  let length = 0;
+  for (let i = 0; i < text.length; i++) {
+    const gsm = GSM_OF_UNIT[text.charCodeAt(i)]!;
+    if (gsm === NOT_GSM) {
+      const codePoint = text.codePointAt(i)!.toString(16).toUpperCase().padStart(4, "0");
       throw new RangeError(`U+${codePoint} is not in the GSM 03.38 alphabet`);
     }
-    bytes.push(ESC, extension);
+    if (gsm & EXTENDED) bytes[length++] = ESC;
+    bytes[length++] = gsm & 0xff;
   }
-  return Buffer.from(bytes);
+  return bytes.subarray(0, length);
 }
 
 export function decodeGsm7(bytes: Buffer): string {
