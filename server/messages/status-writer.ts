@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { PoolClient } from "pg";
 import type { MessageStatus } from "@prisma/client";
-import { mirrorCounts } from "../campaigns/counters";
+import { mirrorCounts, type CounterRow } from "../campaigns/counters";
 import { completeFinishedCampaigns } from "../campaigns/completion";
 import { publishCampaignState } from "../campaigns/state";
 import type { Db } from "../db";
@@ -25,7 +25,7 @@ export async function writeStatusBatch(
 ): Promise<Rejected<MessageStatusEvent>[]> {
   const latest = reduceToLatest(records);
   const client = await deps.db.pool.connect();
-  let counters: { campaignId: string; status: MessageStatus; count: number }[] = [];
+  let counters: CounterRow[] = [];
   let completed: string[] = [];
   const rejected: Rejected<MessageStatusEvent>[] = [];
   try {
@@ -180,14 +180,15 @@ async function applyCounterDelta(client: PoolClient, delta: Map<string, number>)
   const entries = [...delta].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : 1));
   if (entries.length === 0) return [];
   const keys = entries.map(([k]) => k.split("\u0000") as [string, MessageStatus]);
-  const { rows } = await client.query<{ campaign_id: string; status: MessageStatus; count: number }>(
+  const { rows } = await client.query<{ campaign_id: string; status: MessageStatus; count: number; version: number }>(
     `INSERT INTO campaign_counters (campaign_id, status, count)
      SELECT * FROM unnest($1::text[], $2::"MessageStatus"[], $3::int[])
-     ON CONFLICT (campaign_id, status) DO UPDATE SET count = campaign_counters.count + EXCLUDED.count
-     RETURNING campaign_id, status, count`,
+     ON CONFLICT (campaign_id, status) DO UPDATE
+       SET count = campaign_counters.count + EXCLUDED.count, version = campaign_counters.version + 1
+     RETURNING campaign_id, status, count, version`,
     [keys.map((k) => k[0]), keys.map((k) => k[1]), entries.map(([, n]) => n)],
   );
-  return rows.map((r) => ({ campaignId: r.campaign_id, status: r.status, count: r.count }));
+  return rows.map((r) => ({ campaignId: r.campaign_id, status: r.status, count: r.count, version: r.version }));
 }
 
 function unique<T>(values: T[]): T[] {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MessageStatusEvent, MessageStatusValue } from "@/server/kafka/topics";
+import { mirrorCounts, readCampaignCounts } from "@/server/campaigns/counters";
 import { writeStatusBatch } from "@/server/messages/status-writer";
 import { createTestClient, createTestDeps, hotUpdatesOf, indexesAndOptions, waitFor } from "./helpers";
 
@@ -153,5 +154,25 @@ describe("status writer", () => {
     expect(stored.reduce((n, r) => n + r.n, 0)).toBe(400);
     expect(stored.every((r) => ["DELIVERED", "UNDELIVERABLE"].includes(r.status))).toBe(true);
     expect(counted).toEqual(stored);
+    // The console's live copy in Redis ends as exact, whichever writer copied its values last.
+    expect(await readCampaignCounts(deps, campaign.id)).toEqual(Object.fromEntries(stored.map((r) => [r.status, r.n])));
+  });
+
+  it("keeps the newest value of each counter in Redis when the writers' copies arrive out of order", async () => {
+    const campaignId = `sw-mirror-${randomUUID()}`;
+    // Two writers committed ACCEPTED 10 (version 3) then ACCEPTED 0 (version 4), but copy them the other way round.
+    await mirrorCounts(deps.redis, [
+      { campaignId, status: "ACCEPTED", count: 0, version: 4 },
+      { campaignId, status: "DELIVERED", count: 30, version: 7 },
+    ]);
+    await mirrorCounts(deps.redis, [
+      { campaignId, status: "ACCEPTED", count: 10, version: 3 },
+      { campaignId, status: "DELIVERED", count: 20, version: 6 },
+      { campaignId, status: "EXPIRED", count: 1, version: 0 },
+    ]);
+    expect(await readCampaignCounts(deps, campaignId)).toEqual({ DELIVERED: 30, EXPIRED: 1 });
+    await mirrorCounts(deps.redis, [{ campaignId, status: "DELIVERED", count: 31, version: 8 }]);
+    expect(await readCampaignCounts(deps, campaignId)).toEqual({ DELIVERED: 31, EXPIRED: 1 });
+    await deps.redis.del(`campaign:${campaignId}:counts`);
   });
 });
