@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { MessageStatusEvent } from "../kafka/topics";
-import { finalStatusRecord, firstFinalFailures } from "./refunds";
+import { carriesNoFinalStatus, finalStatusRecord, firstFinalFailures } from "./refunds";
 
 const event = (messageId: string, status: MessageStatusEvent["status"], reason: string | null = null) =>
   ({ v: 1, messageId, status, reason, stage: "bulk-proc", at: "2026-11-24T10:00:00.000Z" }) as MessageStatusEvent;
@@ -75,5 +75,22 @@ describe("finalStatusRecord", () => {
     expect(finalStatusRecord.safeParse({ ...event("a", "ACCEPTED"), content: { not: "valid content" } }).success).toBe(
       false,
     );
+  });
+});
+
+describe("carriesNoFinalStatus", () => {
+  const withHeader = (statuses: string | Buffer) => ({ headers: { "volley-statuses": statuses } });
+
+  it("passes by a packed record of ACCEPTED or SUBMITTED events only", () => {
+    expect(carriesNoFinalStatus(withHeader("ACCEPTED"))).toBe(true);
+    expect(carriesNoFinalStatus(withHeader(Buffer.from("SUBMITTED,ACCEPTED")))).toBe(true);
+  });
+
+  it("reads a record that carries any final status, and one without the header", () => {
+    for (const statuses of ["SUBMITTED,UNDELIVERABLE", "DELIVERED", "EXPIRED", "ACCEPTED,REJECTED", "FAILED"]) {
+      expect(carriesNoFinalStatus(withHeader(statuses)), statuses).toBe(false);
+    }
+    expect(carriesNoFinalStatus({ headers: {} })).toBe(false);
+    expect(carriesNoFinalStatus({})).toBe(false);
   });
 });

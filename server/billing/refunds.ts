@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { KafkaMessage } from "kafkajs";
 import type { Logger } from "pino";
 import type { PoolClient } from "pg";
 import type { Db } from "../db";
@@ -9,6 +10,7 @@ import {
   messageStatusV1,
   recordByMessageId,
   singleOrPacked,
+  STATUSES_HEADER,
   TOPICS,
   type MessageStatusEvent,
   type MessageStatusValue,
@@ -64,6 +66,19 @@ export const finalStatusRecord = singleOrPacked(
   "events",
   (item) => typeof item === "object" && item !== null && FINAL.has((item as { status?: unknown }).status),
 );
+
+/**
+ * A packed record whose header says it carries no final status (a batch's ACCEPTED or SUBMITTED events, two of a
+ * message's three records) has nothing for refunds: it is passed by unread. Without the header it is read.
+ */
+export function carriesNoFinalStatus(message: Pick<KafkaMessage, "headers">): boolean {
+  const header = message.headers?.[STATUSES_HEADER];
+  if (header === undefined) return false;
+  return !header
+    .toString()
+    .split(",")
+    .some((status) => FINAL.has(status));
+}
 
 export class RefundsInFlight extends TransientError {}
 
@@ -342,6 +357,7 @@ export async function startRefunds({ env, log, db, redis, kafka, producer }: Wor
     maxBatchSize: env.STATUS_WRITER_BATCH_SIZE,
     partitionsConsumedConcurrently: 2,
     fetchFill: BULK_FETCH,
+    skip: carriesNoFinalStatus,
     handle: (records) =>
       handleEachItem(records, { item: recordByMessageId, wire: recordByMessageId }, (events) =>
         refundFailedMessages({ db, redis, log, namespace: prefix }, events),

@@ -94,6 +94,8 @@ export type Packing<T> = {
   /** The record value carrying these items (all bound for one partition). */
   pack: (items: T[]) => string;
   maxPerRecord: number;
+  /** Headers of the record carrying these items: what a consumer may decide on without decoding it. */
+  headersOf?: (items: T[]) => Record<string, string>;
 };
 
 // A topic's partition count, looked up again after this long: partitions can
@@ -142,7 +144,12 @@ export function packedRequests<T>(items: T[], packing: Packing<T>, partitions: n
         const r = (requests[request] ??= { records: [], bytes: new Map() });
         const used = r.bytes.get(partition) ?? 0;
         if (used > 0 && used + size > MAX_PARTITION_BYTES_PER_REQUEST) continue;
-        r.records.push({ key: packing.keyOf(chunk[0]!), value, partition });
+        r.records.push({
+          key: packing.keyOf(chunk[0]!),
+          value,
+          partition,
+          ...(packing.headersOf && { headers: packing.headersOf(chunk) }),
+        });
         r.bytes.set(partition, used + size);
         return;
       }

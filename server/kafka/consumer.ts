@@ -58,6 +58,11 @@ export type BatchConsumerOptions<T> = (
   maxAttempts?: number;
   /** How long the broker may hold a fetch to fill it (default: answer as soon as one byte is there); see BULK_FETCH. */
   fetchFill?: FetchFill;
+  /**
+   * Records this consumer can tell from their headers alone it has nothing to do with: not decoded nor handled, only
+   * committed past. For a consumer that wants a few of a topic's records (refunds, of message-status).
+   */
+  skip?: (message: KafkaMessage) => boolean;
   handle: BatchHandler<T>;
 };
 
@@ -283,6 +288,7 @@ export async function startBatchConsumer<T>(opts: BatchConsumerOptions<T>): Prom
         let items = 0;
         for (; next < batch.messages.length && items < opts.maxBatchSize; next++) {
           const message = batch.messages[next]!;
+          if (opts.skip?.(message)) continue;
           const decoded = decodeRecord(opts.schema, batch.topic, batch.partition, message);
           if (decoded.ok) {
             valid.push(decoded.record);

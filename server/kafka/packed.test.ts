@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { packedRequests } from "./client";
 import type { ConsumedRecord } from "./consumer";
 import { handleEachItem, itemsIn, type Unpacked } from "./packed";
 import {
@@ -7,6 +8,7 @@ import {
   routedMessageRecord,
   routedPacking,
   statusPacking,
+  STATUSES_HEADER,
   type MessageStatusEvent,
   type RoutedMessage,
 } from "./topics";
@@ -44,6 +46,15 @@ describe("message-status records", () => {
     // A reason left out (optional in v1, defaulted to null) is filled in for packed events too.
     const { reason: _reason, ...noReason } = event("m-4");
     expect(messageStatusRecord.parse({ v: 2, events: [noReason] }).items).toEqual([event("m-4")]);
+  });
+
+  it("names the statuses each packed record carries in its header, once each", () => {
+    const events = ["a", "b", "c", "d"].map((id, i) => event(id, i % 2 === 0 ? "SUBMITTED" : "UNDELIVERABLE"));
+    const requests = packedRequests([...events, event("a", "SUBMITTED")], statusPacking, 1);
+    expect(requests.flat().map((r) => r.headers)).toEqual([{ [STATUSES_HEADER]: "SUBMITTED,UNDELIVERABLE" }]);
+    expect(packedRequests([event("e", "ACCEPTED")], statusPacking, 1).flat()[0]!.headers).toEqual({
+      [STATUSES_HEADER]: "ACCEPTED",
+    });
   });
 
   it("keys a dead-lettered event by its message id, whatever shape it has", () => {

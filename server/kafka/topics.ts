@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MAX_ITEMS_PER_RECORD, packingOf, recordOfItem, unpackItems, type Unpacked } from "./packed";
+import type { Packing } from "./client";
 
 // Every topic Volley uses and the envelope each one carries, shared by
 // producers and consumers. Envelopes are versioned with `v`; a change to a
@@ -169,8 +170,18 @@ export type MessageStatusRecord = Unpacked<MessageStatusEvent>;
  */
 export const messageStatusRecord = singleOrPacked(messageStatusV1, "events");
 
+/**
+ * The statuses a packed message-status record carries, comma-separated, in this header: a consumer that wants only
+ * some statuses (refunds: final ones) passes the others by without parsing them. A record without it (v1, or from an
+ * older producer) is read in full.
+ */
+export const STATUSES_HEADER = "volley-statuses";
+
 /** How producers pack a batch's status events into v2 records (see VolleyProducer.sendPacked). */
-export const statusPacking = packingOf<MessageStatusEvent>("events", (event) => event.messageId);
+export const statusPacking: Packing<MessageStatusEvent> = {
+  ...packingOf<MessageStatusEvent>("events", (event) => event.messageId),
+  headersOf: (events) => ({ [STATUSES_HEADER]: [...new Set(events.map((e) => e.status))].join(",") }),
+};
 
 /** Integer minor units travel as decimal strings: JSON numbers lose precision past 2^53. */
 const MINOR_UNITS_TEXT = /^-?\d{1,30}$/;

@@ -184,4 +184,47 @@ describe("batch consumer failures", () => {
       await consumer.stop();
     }
   });
+
+  it("passes by the records its skip says it has nothing to do with, unread, and commits past them", async () => {
+    const topic = `${deps.env.KAFKA_TOPIC_PREFIX}consumer-skip-${Date.now()}`;
+    await singlePartitionTopics(topic);
+    // Every third record is marked as of no interest; one of those is not even JSON (it is never decoded).
+    await deps.producer.send(
+      topic,
+      Array.from({ length: 12 }, (_, n) => ({
+        key: "k",
+        value: n === 3 ? "not json" : JSON.stringify({ n, kind: "ok" }),
+        headers: n % 3 === 0 ? { interest: "none" } : {},
+      })),
+    );
+    const handled: number[] = [];
+    const consumer = await startBatchConsumer({
+      ...consumerOn(topic, `${topic}-dlq`),
+      schema,
+      maxBatchSize: 100,
+      skip: (message) => message.headers?.interest?.toString() === "none",
+      handle: async (records) => {
+        handled.push(...records.map((r) => r.value.n));
+      },
+    });
+    const admin = deps.kafka.admin();
+    await admin.connect();
+    try {
+      await waitFor(
+        async () =>
+          (await admin.fetchOffsets({ groupId: `${topic}-group`, topics: [topic] }))[0]!.partitions[0]!.offset,
+        (offset) => offset === "12",
+        { what: "the group committed past every record", timeoutMs: 45_000 },
+      );
+      expect(handled).toEqual([1, 2, 4, 5, 7, 8, 10, 11]);
+      // The record that is not JSON was never decoded, so never dead-lettered.
+      const deadLettered = (await metrics.recordsDeadLettered.get()).values.find(
+        (v) => v.labels.group === `${topic}-group`,
+      );
+      expect(deadLettered?.value ?? 0).toBe(0);
+    } finally {
+      await admin.disconnect();
+      await consumer.stop();
+    }
+  });
 });

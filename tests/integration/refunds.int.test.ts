@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { availableKey, pendingKey } from "@/server/billing/balance-gate";
 import { startDeductionService } from "@/server/billing/deduction-worker";
-import { TOPICS, type MessageStatusEvent, type MessageStatusValue, type RoutedMessage } from "@/server/kafka/topics";
+import {
+  statusPacking,
+  TOPICS,
+  type MessageStatusEvent,
+  type MessageStatusValue,
+  type RoutedMessage,
+} from "@/server/kafka/topics";
 import type { StartedWorker } from "@/server/worker/run-worker";
 import { createTestClient, createTestDeps, startStages, waitFor, waitForGroupCaughtUp } from "./helpers";
 
@@ -100,11 +106,15 @@ async function report(outcomes: [messageId: string, status: MessageStatusValue, 
     stage: "bulk-proc",
     at: new Date().toISOString(),
   }));
+  // As bulk-proc sends them: packed, with a header naming the statuses inside, after a record of the same messages'
+  // SUBMITTED events (which refunds passes by unread); the finals twice (a replay).
+  await deps.producer.sendPacked(
+    prefixed(TOPICS.messageStatus.name),
+    statusPacking,
+    events.map((e) => ({ ...e, status: "SUBMITTED" as const, reason: null })),
+  );
   for (let copy = 0; copy < 2; copy++) {
-    await deps.producer.send(
-      prefixed(TOPICS.messageStatus.name),
-      events.map((s) => ({ key: s.messageId, value: JSON.stringify(s) })),
-    );
+    await deps.producer.sendPacked(prefixed(TOPICS.messageStatus.name), statusPacking, events);
   }
 }
 
