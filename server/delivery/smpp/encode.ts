@@ -25,13 +25,44 @@ export type SubmitFields = Record<string, unknown>;
 const TON = { UNKNOWN: 0, INTERNATIONAL: 1, ALPHANUMERIC: 5 } as const;
 const NPI = { UNKNOWN: 0, ISDN: 1 } as const;
 
-function sourceAddress(from: string): { source_addr_ton: number; source_addr_npi: number; source_addr: string } {
-  const digits = from.replace(/^\+/, "");
-  if (!/^\d+$/.test(digits))
-    return { source_addr_ton: TON.ALPHANUMERIC, source_addr_npi: NPI.UNKNOWN, source_addr: from };
+type SourceAddress = { ton: number; npi: number; addr: string };
+
+function sourceAddress(from: string): SourceAddress {
+  const digits = from.startsWith("+") ? from.slice(1) : from;
+  if (!/^\d+$/.test(digits)) return { ton: TON.ALPHANUMERIC, npi: NPI.UNKNOWN, addr: from };
   // Short codes have no country code; long numbers are international E.164.
-  if (digits.length <= 8) return { source_addr_ton: TON.UNKNOWN, source_addr_npi: NPI.ISDN, source_addr: digits };
-  return { source_addr_ton: TON.INTERNATIONAL, source_addr_npi: NPI.ISDN, source_addr: digits };
+  if (digits.length <= 8) return { ton: TON.UNKNOWN, npi: NPI.ISDN, addr: digits };
+  return { ton: TON.INTERNATIONAL, npi: NPI.ISDN, addr: digits };
+}
+
+/**
+ * One segment's fields, as one object literal: built per segment of every message, and an object spread of the
+ * shared fields cost several times the rest of the encoding.
+ */
+function segmentFields(
+  sms: OutboundSms,
+  source: SourceAddress,
+  registeredDelivery: number,
+  dataCoding: number,
+  esmClass: number,
+  shortMessage: Buffer,
+  messagePayload?: Buffer,
+): SubmitFields {
+  const fields: SubmitFields = {
+    source_addr_ton: source.ton,
+    source_addr_npi: source.npi,
+    source_addr: source.addr,
+    dest_addr_ton: TON.INTERNATIONAL,
+    dest_addr_npi: NPI.ISDN,
+    destination_addr: sms.to.startsWith("+") ? sms.to.slice(1) : sms.to,
+    registered_delivery: registeredDelivery,
+    data_coding: dataCoding,
+    volley_message_id: sms.id,
+    esm_class: esmClass,
+    short_message: shortMessage,
+  };
+  if (messagePayload) fields.message_payload = messagePayload;
+  return fields;
 }
 
 /**
@@ -54,28 +85,21 @@ function encodeText(text: string, encoding: Encoding): Buffer {
  */
 export function buildSubmitParts(sms: OutboundSms, opts: SubmitOptions): SubmitFields[] {
   const encoding: Encoding = sms.encoding ?? (gsm7Septets(sms.text) === null ? "UCS2" : "GSM7");
-  const common: SubmitFields = {
-    ...sourceAddress(sms.from),
-    dest_addr_ton: TON.INTERNATIONAL,
-    dest_addr_npi: NPI.ISDN,
-    destination_addr: sms.to.replace(/^\+/, ""),
-    registered_delivery: opts.registeredDelivery ? 0x01 : 0x00,
-    data_coding: DATA_CODING[encoding],
-    volley_message_id: sms.id,
-  };
+  const source = sourceAddress(sms.from);
+  const receipt = opts.registeredDelivery ? 0x01 : 0x00;
+  const coding = DATA_CODING[encoding];
   if (opts.useMessagePayload) {
     // short_message must be empty when message_payload is used (SMPP v3.4 §5.3.2.32).
-    return [
-      { ...common, esm_class: 0, short_message: Buffer.alloc(0), message_payload: encodeText(sms.text, encoding) },
-    ];
+    return [segmentFields(sms, source, receipt, coding, 0, Buffer.alloc(0), encodeText(sms.text, encoding))];
   }
   const parts = splitForConcatenation(sms.text, encoding);
-  if (parts.length === 1) return [{ ...common, esm_class: 0, short_message: encodeText(sms.text, encoding) }];
+  if (parts.length === 1) return [segmentFields(sms, source, receipt, coding, 0, encodeText(sms.text, encoding))];
   const ref = concatenationRef(sms.id);
-  return parts.map((part, i) => ({
-    ...common,
-    esm_class: ESM_CLASS_UDHI,
+  const fields: SubmitFields[] = [];
+  for (let i = 0; i < parts.length; i++) {
     // A Buffer passes through smpp's message filter untouched, so what is built here is exactly what is sent.
-    short_message: Buffer.concat([concatenationUdh(ref, parts.length, i + 1), encodeText(part, encoding)]),
-  }));
+    const udhAndText = Buffer.concat([concatenationUdh(ref, parts.length, i + 1), encodeText(parts[i]!, encoding)]);
+    fields.push(segmentFields(sms, source, receipt, coding, ESM_CLASS_UDHI, udhAndText));
+  }
+  return fields;
 }
