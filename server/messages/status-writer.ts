@@ -54,6 +54,9 @@ export async function writeStatusBatch(
       const key = `${campaignId}\u0000${status}`;
       delta.set(key, (delta.get(key) ?? 0) + by);
     };
+    // In id order, as the rows above were locked: two writers inserting the same new messages (a rebalance, or a
+    // redelivery beside the original) then wait for each other instead of deadlocking.
+    inserts.sort((a, b) => (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0));
     for (const e of await insertMessages(client, inserts)) bump(e.campaignId, e.status, 1);
     for (const u of await updateMessages(client, updates)) {
       bump(u.from.campaign_id, u.from.status, -1);
