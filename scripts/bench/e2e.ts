@@ -119,6 +119,8 @@ type Proc = {
   peakRssMb: number;
   cpuAtLaunch: number;
   cpuAtDone: number;
+  gcAtLaunch: number;
+  gcAtDone: number;
 };
 const procs: Proc[] = [];
 
@@ -166,7 +168,17 @@ function startProcess(name: Stage, healthPort: number, extraEnv: Record<string, 
   };
   createInterface({ input: child.stdout! }).on("line", relay);
   createInterface({ input: child.stderr! }).on("line", relay);
-  const proc: Proc = { name, child, healthPort, maxRssMb: 0, peakRssMb: 0, cpuAtLaunch: 0, cpuAtDone: 0 };
+  const proc: Proc = {
+    name,
+    child,
+    healthPort,
+    maxRssMb: 0,
+    peakRssMb: 0,
+    cpuAtLaunch: 0,
+    cpuAtDone: 0,
+    gcAtLaunch: 0,
+    gcAtDone: 0,
+  };
   procs.push(proc);
   return proc;
 }
@@ -488,6 +500,15 @@ async function sampleStages(t: number): Promise<Record<string, StageSample>> {
   return out;
 }
 
+/** Seconds the process has spent in garbage collection, every kind (prom-client's default GC metric). */
+async function gcSeconds(proc: Proc): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${proc.healthPort}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith("volley_nodejs_gc_duration_seconds_sum{"))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+}
+
 /** Per packed stage, the items its worker's group consumed (from the worker's /metrics, read before it stops). */
 async function stageItemCounts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -679,6 +700,7 @@ async function main() {
 
   const infraAtLaunch = infraCpu();
   for (const p of procs) p.cpuAtLaunch = cpuSeconds(p.child.pid!);
+  for (const p of procs) p.gcAtLaunch = await gcSeconds(p);
   const t0 = performance.now();
   await launchCampaign({ db, redis, env: { KAFKA_TOPIC_PREFIX: prefix } }, setup.campaignId);
   console.error(`launched campaign ${setup.campaignId} (${fmt(N)} recipients)`);
@@ -718,6 +740,7 @@ async function main() {
   const seconds = (doneAt - t0) / 1000;
   const infraAtDone = infraCpu();
   for (const p of procs) p.cpuAtDone = cpuSeconds(p.child.pid!);
+  for (const p of procs) p.gcAtDone = await gcSeconds(p);
   // Last offsets: every stage has committed everything by now but may not have been sampled since.
   await sleep(1_500);
   stages = await sampleStages(performance.now());
@@ -781,12 +804,14 @@ async function main() {
     `${fmt(finalRate.perSec)} /s  (${fmt(N)} messages final in ${finalRate.seconds.toFixed(1)} s, ` +
       `t+${finalRate.fromS.toFixed(1)}–${finalRate.toS.toFixed(1)} s)`,
   );
-  console.log("per process (CPU from launch to all final; peak RSS = VmHWM, max sampled VmRSS):");
+  console.log("per process (CPU and GC from launch to all final; peak RSS = VmHWM, max sampled VmRSS):");
   for (const p of procs) {
     const cpu = p.cpuAtDone - p.cpuAtLaunch;
+    const gc = p.gcAtDone - p.gcAtLaunch;
     row(
       `  ${p.name}`,
-      `CPU ${cpu.toFixed(1)} s (${((cpu / seconds) * 100).toFixed(0)}% of a core)  peak RSS ${p.peakRssMb.toFixed(0)} MB  (VmRSS max ${p.maxRssMb.toFixed(0)} MB)`,
+      `CPU ${cpu.toFixed(1)} s (${((cpu / seconds) * 100).toFixed(0)}% of a core), GC ${gc.toFixed(1)} s  ` +
+        `peak RSS ${p.peakRssMb.toFixed(0)} MB  (VmRSS max ${p.maxRssMb.toFixed(0)} MB)`,
     );
   }
   const infra = Object.fromEntries(Object.keys(infraAtDone).map((k) => [k, infraAtDone[k]! - (infraAtLaunch[k] ?? 0)]));
@@ -840,6 +865,7 @@ async function main() {
         ...Object.fromEntries(procs.map((p) => [p.name, Math.round((p.cpuAtDone - p.cpuAtLaunch) * 10) / 10])),
         ...Object.fromEntries(Object.entries(infra).map(([k, v]) => [k, Math.round(v * 10) / 10])),
       },
+      gcSeconds: Object.fromEntries(procs.map((p) => [p.name, Math.round((p.gcAtDone - p.gcAtLaunch) * 10) / 10])),
       cpuMicrosPerMsg: round(cpuMicrosPerMsg),
       seconds: Math.round(seconds * 10) / 10,
       recipients: N,
