@@ -57,8 +57,9 @@ export async function readCampaignCounts(
   if (counts.length > 0) {
     return Object.fromEntries(counts.map(([k, v]) => [k, Number(v)]).filter(([, v]) => v !== 0));
   }
+  // Zero counts are copied too: their versions keep a late, older copy from bringing a stale count back.
   const { rows } = await deps.db.pool.query<{ status: MessageStatus; count: number; version: number }>(
-    "SELECT status, count, version FROM campaign_counters WHERE campaign_id = $1 AND count <> 0",
+    "SELECT status, count, version FROM campaign_counters WHERE campaign_id = $1",
     [campaignId],
   );
   if (rows.length > 0)
@@ -66,5 +67,5 @@ export async function readCampaignCounts(
       deps.redis,
       rows.map((r) => ({ campaignId, ...r })),
     );
-  return Object.fromEntries(rows.map((r) => [r.status, r.count]));
+  return Object.fromEntries(rows.filter((r) => r.count !== 0).map((r) => [r.status, r.count]));
 }

@@ -155,7 +155,14 @@ describe("status writer", () => {
     expect(stored.every((r) => ["DELIVERED", "UNDELIVERABLE"].includes(r.status))).toBe(true);
     expect(counted).toEqual(stored);
     // The console's live copy in Redis ends as exact, whichever writer copied its values last.
-    expect(await readCampaignCounts(deps, campaign.id)).toEqual(Object.fromEntries(stored.map((r) => [r.status, r.n])));
+    const exact = Object.fromEntries(stored.map((r) => [r.status, r.n]));
+    expect(await readCampaignCounts(deps, campaign.id)).toEqual(exact);
+    // Once the copy is gone (its TTL), it is rebuilt from Postgres with the versions, zero counts too: a late copy
+    // of the first insert's ACCEPTED 400 (version 0) still cannot bring it back.
+    await deps.redis.del(`campaign:${campaign.id}:counts`);
+    expect(await readCampaignCounts(deps, campaign.id)).toEqual(exact);
+    await mirrorCounts(deps.redis, [{ campaignId: campaign.id, status: "ACCEPTED", count: 400, version: 0 }]);
+    expect(await readCampaignCounts(deps, campaign.id)).toEqual(exact);
   });
 
   it("keeps the newest value of each counter in Redis when the writers' copies arrive out of order", async () => {
