@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { env as loadEnv } from "../server/env";
 import { createLogger } from "../server/logger";
+import { WORKER_NODE_FLAGS, WORKER_NODE_OPTIONS } from "./worker-node";
 
 // Runs the web console and every worker as separate processes (what
 // `npm run dev` / `npm run start:all` do). SIGINT/SIGTERM is passed on as
@@ -53,22 +54,6 @@ const procs: Proc[] = [
 
 const running = new Map<string, ChildProcess>();
 let stopping = false;
-
-/**
- * Workers stream and batch, so their live heap is small; without a cap V8
- * lets garbage pile up to hundreds of MB before collecting it. The same cap
- * is set in docker-compose.yml and the benchmarks.
- */
-const WORKER_NODE_OPTIONS = "--max-old-space-size=128";
-
-/**
- * On the command line (V8 refuses it in NODE_OPTIONS): garbage collection on
- * the worker's own thread. Workers, Kafka, Postgres and Redis share a few
- * cores; V8's parallel GC helper threads only competed with them for the
- * cores (bench:e2e: 8% less CPU per message, 6% more messages/s). Also in
- * docker-compose.yml and the benchmarks.
- */
-const WORKER_NODE_FLAGS = ["--single-threaded-gc"];
 
 function healthPort(proc: Proc): number | undefined {
   const index = WORKERS.indexOf(proc);

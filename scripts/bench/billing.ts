@@ -11,6 +11,7 @@ import { LANES } from "../../server/billing/lanes";
 import { cdrPacking, TOPICS, type PackedCdrWire } from "../../server/kafka/topics";
 import { createLogger } from "../../server/logger";
 import { createRedis } from "../../server/redis";
+import { WORKER_NODE_FLAGS, WORKER_NODE_OPTIONS } from "../worker-node";
 
 // Prepaid deduction throughput: N CDRs (default 1,000,000) over M accounts
 // (default 10,000) through the real prepaid-manager process (node --import
@@ -52,7 +53,7 @@ const workerCount = arg("workers", 1);
 // Writes a V8 CPU profile of the worker there (open it in Chrome DevTools).
 const profileDir = textArg("profile");
 // Extra V8 flags for the worker, after the heap cap every worker runs with.
-const workerNodeOptions = `--max-old-space-size=128 ${textArg("node-options") ?? ""}`.trim();
+const workerNodeOptions = `${WORKER_NODE_OPTIONS} ${textArg("node-options") ?? ""}`.trim();
 // The CDRs are produced as the prepaid gate produces them: one gate batch's worth at a
 // time, packed per partition (v2); or one record per CDR (v1), as before v2 existed.
 const envelope = textArg("envelope") === "v1" ? "v1" : "v2";
@@ -240,10 +241,9 @@ function metricValue(text: string, name: string): number {
 
 function startWorker(): { child: ChildProcess; ready: Promise<number> } {
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  // GC on the worker's own thread, as run-all.ts starts every worker (WORKER_NODE_FLAGS).
   const child = spawn(
     process.execPath,
-    [...profile, "--single-threaded-gc", "--import", "tsx", "workers/prepaid-manager.ts"],
+    [...profile, ...WORKER_NODE_FLAGS, "--import", "tsx", "workers/prepaid-manager.ts"],
     {
       env: {
         ...process.env,

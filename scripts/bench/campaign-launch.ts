@@ -12,6 +12,7 @@ import { itemsIn } from "../../server/kafka/packed";
 import { bulkMessageRecord, TOPICS } from "../../server/kafka/topics";
 import { createLogger } from "../../server/logger";
 import { createUploadFromStream } from "../../server/uploads/service";
+import { WORKER_NODE_FLAGS, WORKER_NODE_OPTIONS } from "../worker-node";
 
 // Launching a large campaign: uploads an N-row CSV (default 1,000,000), then
 // runs the real launcher worker as its own process (node --import tsx, so the
@@ -114,12 +115,11 @@ try {
   });
   campaignId = campaign.id;
 
-  // GC on the worker's own thread, as run-all.ts starts every worker (WORKER_NODE_FLAGS).
-  const child = spawn(process.execPath, ["--single-threaded-gc", "--import", "tsx", "workers/launcher.ts"], {
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, "--import", "tsx", "workers/launcher.ts"], {
     // The heap cap every worker runs with (scripts/run-all.ts, docker-compose.yml).
     env: {
       ...process.env,
-      NODE_OPTIONS: "--max-old-space-size=128",
+      NODE_OPTIONS: WORKER_NODE_OPTIONS,
       KAFKA_TOPIC_PREFIX: prefix,
       HEALTH_PORT: "0",
       LOG_LEVEL: "warn",

@@ -15,6 +15,7 @@ import { TOPICS, type RoutedMessage } from "../../server/kafka/topics";
 import { createLogger } from "../../server/logger";
 import { createRedis } from "../../server/redis";
 import { createUploadFromStream } from "../../server/uploads/service";
+import { WORKER_NODE_FLAGS, WORKER_NODE_OPTIONS } from "../worker-node";
 
 // End to end: a prepaid campaign of N recipients (default 200,000) through every stage, from launch to a final
 // status per message with receipts from the SMSC simulator, on the local Postgres, Redis and Kafka. Every stage is
@@ -146,13 +147,13 @@ const isRunning = (child: ChildProcess) => child.exitCode === null && child.sign
 function startProcess(name: Stage, healthPort: number, extraEnv: Record<string, string>): Proc {
   // One folder per stage: tsx's loader thread writes a profile of its own beside the main thread's.
   const profile = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}/${name}`] : [];
-  // On the command line, not in NODE_OPTIONS: some V8 flags are refused there. --single-threaded-gc as run-all.ts.
-  const extra = ["--single-threaded-gc", ...(args["node-options"]?.split(/\s+/).filter(Boolean) ?? [])];
+  // On the command line, not in NODE_OPTIONS: some V8 flags are refused there.
+  const extra = [...WORKER_NODE_FLAGS, ...(args["node-options"]?.split(/\s+/).filter(Boolean) ?? [])];
   const child = spawn(process.execPath, [...profile, ...extra, "--import", "tsx", `workers/${name}.ts`], {
     env: {
       ...process.env,
-      // The heap cap every worker runs with (scripts/run-all.ts, docker-compose.yml).
-      NODE_OPTIONS: "--max-old-space-size=128",
+      // The heap cap every worker runs with (scripts/worker-node.ts, docker-compose.yml).
+      NODE_OPTIONS: WORKER_NODE_OPTIONS,
       KAFKA_TOPIC_PREFIX: prefix,
       KAFKA_DEFAULT_PARTITIONS: String(partitions),
       HEALTH_PORT: String(healthPort),

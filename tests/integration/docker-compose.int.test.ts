@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { WORKER_NODE_FLAGS } from "../../scripts/worker-node";
 
 // docker-compose.yml must stay valid and in step with scripts/run-all.ts: one
 // compose service per worker, all app containers on the same database, Redis
@@ -116,10 +117,10 @@ describe("docker-compose.yml", () => {
       expect(match, `no compose service runs ${file} (listed in scripts/run-all.ts WORKERS)`).toBeDefined();
       const [name, service] = match!;
       expect(service.stop_grace_period, `worker service "${name}" needs a stop_grace_period`).toBeTruthy();
-      // As run-all.ts starts every worker (WORKER_NODE_FLAGS).
-      expect(commandOf(service), `worker service "${name}" runs node without --single-threaded-gc`).toContain(
-        "--single-threaded-gc",
-      );
+      // As run-all.ts starts every worker.
+      for (const flag of WORKER_NODE_FLAGS) {
+        expect(commandOf(service), `worker service "${name}" runs node without ${flag}`).toContain(flag);
+      }
       expect(service.healthcheck?.test, `worker service "${name}" needs a healthcheck`).toBeTruthy();
     }
   });
