@@ -64,7 +64,7 @@ export async function recordPending(
       messages.map((m) => m.accountId),
       messages.map((m) => m.recipient),
       messages.map((m) => m.sender),
-      messages.map((m) => new Date(Date.parse(m.createdAt) + validitySeconds * 1000)),
+      messages.map((m) => new Date(Date.parse(m.createdAt) + validitySeconds * 1000).toISOString()),
     ],
   );
   const inserted = new Map(rows.map((r) => [r.message_id, toRow(r)]));
