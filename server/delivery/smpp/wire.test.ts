@@ -164,6 +164,17 @@ describe("decodePdu", () => {
     for (const bytes of [all, escapes, Buffer.from("plain text", "ascii"), Buffer.alloc(0)]) {
       expect(decodeGsm7(bytes)).toBe(smpp.gsmCoder.decode(bytes, 0));
     }
+    // Each octet inside text that is otherwise read as latin1 at once: one that differs must take the slow way.
+    for (let octet = 0; octet < 256; octet++) {
+      const bytes = Buffer.from([0x41, octet, 0x20, 0x7a]);
+      expect(decodeGsm7(bytes), `octet ${octet}`).toBe(smpp.gsmCoder.decode(bytes, 0));
+    }
+    expect(decodeGsm7(Buffer.from([0x41, 0x1b, 0x65, 0x7a]))).toBe("A€z");
+    const receipt = Buffer.from(
+      "id:7f3a sub:001 dlvrd:001 submit date:2612042130 stat:DELIVRD err:000 text:Hi",
+      "ascii",
+    );
+    expect(decodeGsm7(receipt)).toBe(receipt.toString("ascii"));
   });
 });
 

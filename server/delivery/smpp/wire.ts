@@ -334,7 +334,7 @@ function splitUdh(buffer: Buffer): Buffer[] {
   return list;
 }
 
-let gsm7: { chars: string[]; escape: RegExp; extension: Record<string, string> } | undefined;
+let gsm7: { chars: string[]; sameAsLatin1: Uint8Array; escape: RegExp; extension: Record<string, string> } | undefined;
 
 /** smpp's gsmCoder.decode(bytes, 0), with its tables and pattern made once instead of on every call. */
 export function decodeGsm7(bytes: Buffer): string {
@@ -342,10 +342,24 @@ export function decodeGsm7(bytes: Buffer): string {
     const coder = smpp.gsmCoder.getCoder(0x00);
     const chars: string[] = [];
     for (let i = 0; i < 256; i++) chars.push(coder.charListDec[i] || " ");
+    // Letters, digits, space and most punctuation are the same octet in both alphabets.
+    const sameAsLatin1 = new Uint8Array(256);
+    for (let i = 0; i < 256; i++) sameAsLatin1[i] = chars[i] === String.fromCharCode(i) ? 1 : 0;
+    // ESC starts a two-octet character of the extension table.
+    sameAsLatin1[0x1b] = 0;
     const escChars = coder.escCharsDec ?? coder.escChars;
-    gsm7 = { chars, escape: new RegExp("\x1B([" + escChars + "])", "g"), extension: coder.extCharListDec };
+    gsm7 = {
+      chars,
+      sameAsLatin1,
+      escape: new RegExp("\x1B([" + escChars + "])", "g"),
+      extension: coder.extCharListDec,
+    };
   }
-  const { chars, escape, extension } = gsm7;
+  const { chars, sameAsLatin1, escape, extension } = gsm7;
+  let same = true;
+  for (let i = 0; i < bytes.length && same; i++) same = sameAsLatin1[bytes[i]!] === 1;
+  // Most texts (every receipt) are all such octets: one string made at once, not one per character.
+  if (same) return bytes.toString("latin1");
   let text = "";
   for (let i = 0; i < bytes.length; i++) text += chars[bytes[i]!];
   return text.indexOf("\x1B") < 0 ? text : text.replace(escape, (_, c: string) => extension[c]!);
