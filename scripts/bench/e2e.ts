@@ -122,6 +122,7 @@ type Proc = {
   cpuAtDone: number;
   gcAtLaunch: number;
   gcAtDone: number;
+  eventLoopP99Ms: number;
 };
 const procs: Proc[] = [];
 
@@ -179,6 +180,7 @@ function startProcess(name: Stage, healthPort: number, extraEnv: Record<string, 
     cpuAtDone: 0,
     gcAtLaunch: 0,
     gcAtDone: 0,
+    eventLoopP99Ms: 0,
   };
   procs.push(proc);
   return proc;
@@ -501,13 +503,23 @@ async function sampleStages(t: number): Promise<Record<string, StageSample>> {
   return out;
 }
 
-/** Seconds the process has spent in garbage collection, every kind (prom-client's default GC metric). */
-async function gcSeconds(proc: Proc): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${proc.healthPort}/metrics`)).text();
-  return text
-    .split("\n")
+/** prom-client samples event-loop delay with a 10 ms timer: what it reports includes that interval. */
+const EVENT_LOOP_SAMPLING_MS = 10;
+
+/**
+ * From the worker's default metrics: seconds spent in garbage collection so far, every kind, and the 99th percentile
+ * of its event-loop delay since the previous read (prom-client resets that histogram on every read), less the
+ * sampling interval: how long a socket's data (a receipt, a submit_sm_resp) may wait before the worker gets to it.
+ */
+async function runtimeFigures(proc: Proc): Promise<{ gcSeconds: number; eventLoopP99Ms: number }> {
+  const lines = (await (await fetch(`http://127.0.0.1:${proc.healthPort}/metrics`)).text()).split("\n");
+  const valueOf = (l: string) => Number(l.slice(l.lastIndexOf(" ") + 1));
+  const gcSeconds = lines
     .filter((l) => l.startsWith("volley_nodejs_gc_duration_seconds_sum{"))
-    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+    .reduce((n, l) => n + valueOf(l), 0);
+  const p99 = lines.find((l) => l.startsWith("volley_nodejs_eventloop_lag_p99_seconds"));
+  const eventLoopP99Ms = p99 ? Math.max(0, valueOf(p99) * 1000 - EVENT_LOOP_SAMPLING_MS) : 0;
+  return { gcSeconds, eventLoopP99Ms };
 }
 
 /** Per packed stage, the items its worker's group consumed (from the worker's /metrics, read before it stops). */
@@ -701,7 +713,7 @@ async function main() {
 
   const infraAtLaunch = infraCpu();
   for (const p of procs) p.cpuAtLaunch = cpuSeconds(p.child.pid!);
-  for (const p of procs) p.gcAtLaunch = await gcSeconds(p);
+  for (const p of procs) p.gcAtLaunch = (await runtimeFigures(p)).gcSeconds;
   const t0 = performance.now();
   await launchCampaign({ db, redis, env: { KAFKA_TOPIC_PREFIX: prefix } }, setup.campaignId);
   console.error(`launched campaign ${setup.campaignId} (${fmt(N)} recipients)`);
@@ -741,7 +753,11 @@ async function main() {
   const seconds = (doneAt - t0) / 1000;
   const infraAtDone = infraCpu();
   for (const p of procs) p.cpuAtDone = cpuSeconds(p.child.pid!);
-  for (const p of procs) p.gcAtDone = await gcSeconds(p);
+  for (const p of procs) {
+    const figures = await runtimeFigures(p);
+    p.gcAtDone = figures.gcSeconds;
+    p.eventLoopP99Ms = figures.eventLoopP99Ms;
+  }
   // Last offsets: every stage has committed everything by now but may not have been sampled since.
   await sleep(1_500);
   stages = await sampleStages(performance.now());
@@ -805,14 +821,16 @@ async function main() {
     `${fmt(finalRate.perSec)} /s  (${fmt(N)} messages final in ${finalRate.seconds.toFixed(1)} s, ` +
       `t+${finalRate.fromS.toFixed(1)}–${finalRate.toS.toFixed(1)} s)`,
   );
-  console.log("per process (CPU and GC from launch to all final; peak RSS = VmHWM, max sampled VmRSS):");
+  console.log(
+    "per process (CPU, GC and event-loop delay p99 from launch to all final; peak RSS = VmHWM, max sampled VmRSS):",
+  );
   for (const p of procs) {
     const cpu = p.cpuAtDone - p.cpuAtLaunch;
     const gc = p.gcAtDone - p.gcAtLaunch;
     row(
       `  ${p.name}`,
-      `CPU ${cpu.toFixed(1)} s (${((cpu / seconds) * 100).toFixed(0)}% of a core), GC ${gc.toFixed(1)} s  ` +
-        `peak RSS ${p.peakRssMb.toFixed(0)} MB  (VmRSS max ${p.maxRssMb.toFixed(0)} MB)`,
+      `CPU ${cpu.toFixed(1)} s (${((cpu / seconds) * 100).toFixed(0)}% of a core), GC ${gc.toFixed(1)} s, ` +
+        `loop p99 ${p.eventLoopP99Ms.toFixed(0)} ms  peak RSS ${p.peakRssMb.toFixed(0)} MB  (VmRSS max ${p.maxRssMb.toFixed(0)} MB)`,
     );
   }
   const infra = Object.fromEntries(Object.keys(infraAtDone).map((k) => [k, infraAtDone[k]! - (infraAtLaunch[k] ?? 0)]));
@@ -867,6 +885,7 @@ async function main() {
         ...Object.fromEntries(Object.entries(infra).map(([k, v]) => [k, Math.round(v * 10) / 10])),
       },
       gcSeconds: Object.fromEntries(procs.map((p) => [p.name, Math.round((p.gcAtDone - p.gcAtLaunch) * 10) / 10])),
+      eventLoopP99Ms: Object.fromEntries(procs.map((p) => [p.name, Math.round(p.eventLoopP99Ms)])),
       cpuMicrosPerMsg: round(cpuMicrosPerMsg),
       seconds: Math.round(seconds * 10) / 10,
       recipients: N,
