@@ -512,15 +512,22 @@ const EVENT_LOOP_SAMPLING_MS = 10;
  * sampling interval: how long a socket's data (a receipt, a submit_sm_resp) may wait before the worker gets to it.
  */
 async function runtimeFigures(proc: Proc): Promise<{ gcSeconds: number; eventLoopP99Ms: number }> {
-  const lines = (await (await fetch(`http://127.0.0.1:${proc.healthPort}/metrics`)).text()).split("\n");
-  const valueOf = (l: string) => Number(l.slice(l.lastIndexOf(" ") + 1));
+  const lines = await metricLines(proc);
   const gcSeconds = lines
     .filter((l) => l.startsWith("volley_nodejs_gc_duration_seconds_sum{"))
-    .reduce((n, l) => n + valueOf(l), 0);
+    .reduce((n, l) => n + sampleValue(l), 0);
   const p99 = lines.find((l) => l.startsWith("volley_nodejs_eventloop_lag_p99_seconds"));
-  const eventLoopP99Ms = p99 ? Math.max(0, valueOf(p99) * 1000 - EVENT_LOOP_SAMPLING_MS) : 0;
+  const eventLoopP99Ms = p99 ? Math.max(0, sampleValue(p99) * 1000 - EVENT_LOOP_SAMPLING_MS) : 0;
   return { gcSeconds, eventLoopP99Ms };
 }
+
+/** The worker's /metrics, a sample per line. */
+async function metricLines(proc: Proc): Promise<string[]> {
+  return (await (await fetch(`http://127.0.0.1:${proc.healthPort}/metrics`)).text()).split("\n");
+}
+
+/** A Prometheus text sample's value: what follows its last space. */
+const sampleValue = (line: string) => Number(line.slice(line.lastIndexOf(" ") + 1));
 
 /** Per packed stage, the items its worker's group consumed (from the worker's /metrics, read before it stops). */
 async function stageItemCounts(): Promise<Record<string, number>> {
@@ -528,17 +535,14 @@ async function stageItemCounts(): Promise<Record<string, number>> {
   for (const s of STAGES.filter((st) => st.items)) {
     const proc = procs.find((p) => p.name === s.name);
     if (!proc) continue;
-    const text = await (await fetch(`http://127.0.0.1:${proc.healthPort}/metrics`)).text();
-    const line = text
-      .split("\n")
-      .find((l) =>
-        s.group
-          ? l.startsWith("volley_kafka_items_consumed_total{") &&
-            l.includes(`group="${prefix}${s.group}"`) &&
-            l.includes(`topic="${prefix}${s.topic}"`)
-          : l.startsWith("volley_messages_published_total "),
-      );
-    if (line) out[s.name] = Number(line.slice(line.lastIndexOf(" ") + 1));
+    const line = (await metricLines(proc)).find((l) =>
+      s.group
+        ? l.startsWith("volley_kafka_items_consumed_total{") &&
+          l.includes(`group="${prefix}${s.group}"`) &&
+          l.includes(`topic="${prefix}${s.topic}"`)
+        : l.startsWith("volley_messages_published_total "),
+    );
+    if (line) out[s.name] = sampleValue(line);
   }
   return out;
 }
@@ -713,6 +717,7 @@ async function main() {
 
   const infraAtLaunch = infraCpu();
   for (const p of procs) p.cpuAtLaunch = cpuSeconds(p.child.pid!);
+  // This read also resets each worker's event-loop delay histogram: the one at the end covers the run alone.
   for (const p of procs) p.gcAtLaunch = (await runtimeFigures(p)).gcSeconds;
   const t0 = performance.now();
   await launchCampaign({ db, redis, env: { KAFKA_TOPIC_PREFIX: prefix } }, setup.campaignId);
