@@ -61,7 +61,14 @@ async function seedDemoDelivery(prisma: PrismaClient, smsc: DemoSmsc) {
       name: "SMSC simulator",
       kind: "SMPP",
       maxTps: 0,
-      settings: { ...smsc, systemType: "", windowSize: 50, enquireLinkIntervalMs: 30_000, useMessagePayload: false },
+      settings: {
+        ...smsc,
+        systemType: "",
+        binds: 2,
+        windowSize: 50,
+        enquireLinkIntervalMs: 30_000,
+        useMessagePayload: false,
+      },
     },
   });
   const rule = await prisma.routingRule.findFirst({

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { createCampaign, launchCampaign } from "../../server/campaigns/service";
 import { createCampaignInput } from "../../server/campaigns/schemas";
 import { closeDb, createDb } from "../../server/db";
-import { smppProviderSettingsSchema } from "../../server/delivery/providers/schemas";
+import { MAX_BINDS, smppProviderSettingsSchema } from "../../server/delivery/providers/schemas";
 import { env } from "../../server/env";
 import { createKafka, createProducer, ensureTopics, type OutgoingRecord } from "../../server/kafka/client";
 import { kafkaConfig } from "../../server/kafka/config";
@@ -28,7 +28,7 @@ import { WORKER_NODE_FLAGS, WORKER_NODE_OPTIONS } from "../worker-node";
 // The last line is one JSON object.
 //
 //   npm run bench:e2e -- --recipients 200000
-//   options: --partitions 6 --receipt-delay-ms 50 --window 200 --receipt-window 200 --keep
+//   options: --partitions 6 --receipt-delay-ms 50 --binds 1 --window 200 --receipt-window 200 --keep
 //            --profile <dir> (a V8 CPU profile of every worker, written when it stops; open in Chrome DevTools)
 //            --node-options "<extra V8 flags for every worker>"
 
@@ -37,6 +37,8 @@ const args = z
     recipients: z.coerce.number().int().min(1).max(2_900_000).default(200_000),
     partitions: z.coerce.number().int().min(1).max(1000).optional(),
     "receipt-delay-ms": z.coerce.number().int().min(0).max(60_000).default(50),
+    // SMPP sessions bulk-proc binds to the simulator (the provider row's binds).
+    binds: z.coerce.number().int().min(1).max(MAX_BINDS).default(1),
     // submit_sm outstanding per bind (the provider row's windowSize).
     window: z.coerce.number().int().min(1).max(1000).default(200),
     // deliver_sm receipts the simulator has outstanding per session (SMSC_RECEIPT_WINDOW).
@@ -317,6 +319,7 @@ async function setUp(smscPort: number) {
     port: smscPort,
     systemId: config.SMSC_SYSTEM_ID,
     password: config.SMSC_PASSWORD,
+    binds: args.binds,
     windowSize: args.window,
   });
   // Named with the prefix: the bench's bulk-proc binds only providers whose name starts with it.

@@ -19,7 +19,11 @@ export type SettleReceipt = (applied: boolean) => void;
 /** Live figures a provider reports, shown on the console's providers page. */
 export type ProviderStatus = {
   state: BindState;
+  /** Sessions configured and bound (SMPP; an HTTP provider counts as one). */
+  binds: number;
+  bindsBound: number;
   windowInUse: number;
+  /** All sessions' windows together. */
   windowSize: number;
   maxTps: number;
   queued: number;

@@ -107,7 +107,7 @@ export const metrics = {
   }),
   smppBound: new Gauge({
     name: "volley_smpp_bound",
-    help: "1 while the provider session is bound, 0 otherwise",
+    help: "The provider's SMPP sessions bound now (0 while none is)",
     labelNames: ["provider"],
     registers: [registry],
   }),

@@ -66,7 +66,12 @@ type Peer = {
   mode: Mode | null;
   /** deliver_sm sent and not yet answered, by sequence number. */
   receiptsOut: Map<number, PendingReceipt>;
+  /** submit_sm accepted on this session. */
+  accepted: number;
 };
+
+/** A bound session as the control API and tests see it. */
+export type SessionView = { systemId: string; mode: Mode; accepted: number };
 
 type Batched = { part: AcceptedPart; resolve: () => void; reject: (err: unknown) => void };
 
@@ -161,6 +166,20 @@ export class SmscSimulator {
     return { ...(await this.store.stats(systemIds)), boundSessions: this.boundSessions };
   }
 
+  /** Bound sessions, in the order they bound. */
+  sessions(): SessionView[] {
+    return [...this.peers]
+      .filter((p) => p.mode !== null)
+      .map((p) => ({ systemId: p.systemId!, mode: p.mode!, accepted: p.accepted }));
+  }
+
+  /** Drops one bound session of the system id without an unbind, as a carrier's link that fails does. */
+  dropSession(systemId: string): boolean {
+    const peer = [...this.peers].find((p) => p.systemId === systemId && p.mode !== null);
+    peer?.session.destroy();
+    return peer !== undefined;
+  }
+
   messageCount(volleyId: string): Promise<MessageCount | null> {
     return this.store.messageCount(volleyId);
   }
@@ -215,7 +234,7 @@ export class SmscSimulator {
   }
 
   private onSession(session: smpp.Session): void {
-    const peer: Peer = { session, systemId: null, mode: null, receiptsOut: new Map() };
+    const peer: Peer = { session, systemId: null, mode: null, receiptsOut: new Map(), accepted: 0 };
     this.peers.add(peer);
     session.on("error", (err: Error) => this.log.debug({ err: err.message }, "SMPP session error"));
     session.on("close", () => {
@@ -311,6 +330,7 @@ export class SmscSimulator {
       return void reply(peer, pdu, STATUS.ESME_RSUBMITFAIL);
     }
 
+    peer.accepted++;
     const messageId = this.idPrefix + (this.idCounter++).toString(16).padStart(6, "0");
     const part: AcceptedPart = { seq: concatenation?.seq ?? 1, total: concatenation?.total ?? 1 };
     if (volleyId) part.volleyId = volleyId;

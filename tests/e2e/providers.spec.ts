@@ -51,6 +51,7 @@ test("an admin adds a provider and a routing rule; a viewer only reads", async (
   await form.getByLabel("System ID").fill("volley");
   await form.getByLabel("Password").fill("volley-smsc");
   await form.getByLabel("Window size").fill("10");
+  await form.getByLabel("Binds").fill("2");
   await form.getByRole("button", { name: "Create provider" }).click();
   await expect(form).toHaveCount(0);
 
@@ -59,6 +60,7 @@ test("an admin adds a provider and a routing rule; a viewer only reads", async (
   await expect(row).toContainText("SMPP");
   await expect(row).toContainText("volley@127.0.0.1:2785");
   await expect(row).toContainText("50/s");
+  await expect(row).toContainText("volley@127.0.0.1:2785 × 2 binds");
   // Disabled, so no worker holds it.
   await expect(row.getByTestId("bind-state")).toHaveText("no worker");
   await expect(row.getByRole("button", { name: `Enable ${PROVIDER}` })).toBeVisible();
@@ -67,6 +69,7 @@ test("an admin adds a provider and a routing rule; a viewer only reads", async (
   const edit = page.getByRole("form", { name: `Edit provider ${PROVIDER}` });
   await expect(edit.getByLabel("Password")).toHaveValue("");
   await expect(edit.getByLabel("Window size")).toHaveValue("10");
+  await expect(edit.getByLabel("Binds")).toHaveValue("2");
   await edit.getByRole("button", { name: "Cancel" }).click();
 
   await page.getByRole("button", { name: "Add rule" }).click();

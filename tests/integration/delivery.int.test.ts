@@ -86,7 +86,7 @@ async function startSimulator(
 }
 
 /** A provider row for the simulator and a routing rule sending everything of this client to it; waits for the bind. */
-async function routeToSimulator(clientId: string, port: number, maxTps = 0) {
+async function routeToSimulator(clientId: string, port: number, { maxTps = 0, binds = 1 } = {}) {
   const provider = await deps.db.prisma.provider.create({
     data: {
       name: `${namePrefix()}sim-${randomUUID().slice(0, 8)}`,
@@ -97,6 +97,7 @@ async function routeToSimulator(clientId: string, port: number, maxTps = 0) {
         port,
         systemId: SYSTEM_ID,
         password: PASSWORD,
+        binds,
         windowSize: 20,
         enquireLinkIntervalMs: 1_000,
         responseTimeoutMs: 5_000,
@@ -175,7 +176,8 @@ describe("delivery through bulk-proc and the SMSC simulator", () => {
   it("delivers a campaign: every message DELIVERED or the simulator's outcome for its number, failures refunded", async () => {
     const { sim, store } = await startSimulator(`it-${randomUUID()}`);
     const client = await createTestClient(deps.api, { balance: 10_000n });
-    await routeToSimulator(client.id, sim.port);
+    // Three binds: the messages go out on all of them, their receipts come back on all of them.
+    const provider = await routeToSimulator(client.id, sim.port, { binds: 3 });
     const ok = numbers(30, 1);
     const special = ["+447911290001", "+447911290002", "+447911290003", "+447911290004"];
     const opening = await balanceOf(client.id);
@@ -198,6 +200,15 @@ describe("delivery through bulk-proc and the SMSC simulator", () => {
       // Through the prepaid-manager (charges) and the refunds worker.
       { what: "failures refunded", timeoutMs: 60_000 },
     );
+    const sessions = sim.sessions().filter((s) => s.systemId === SYSTEM_ID);
+    expect(sessions).toHaveLength(3);
+    for (const s of sessions) expect(s.accepted).toBeGreaterThan(0);
+    expect(await deps.redis.hgetall(providerStatusKey(deps.env.KAFKA_TOPIC_PREFIX, provider.id))).toMatchObject({
+      state: "bound",
+      binds: "3",
+      bindsBound: "3",
+      windowSize: "60",
+    });
     const submissions = await deps.db.prisma.submission.findMany({ where: { clientId: client.id } });
     expect(submissions).toHaveLength(34);
     expect(submissions.filter((s) => s.state === "SUBMITTED")).toHaveLength(33);

@@ -224,6 +224,8 @@ describe("providers administration", () => {
       .multi()
       .hset(key, {
         state: "bound",
+        binds: "3",
+        bindsBound: "2",
         windowInUse: "7",
         windowSize: "10",
         maxTps: "50",
@@ -240,6 +242,8 @@ describe("providers administration", () => {
     const listed = (await operator.providers.list()).find((p) => p.id === provider.id);
     expect(listed?.live).toEqual({
       state: "bound",
+      binds: 3,
+      bindsBound: 2,
       windowInUse: 7,
       windowSize: 10,
       maxTps: 50,

@@ -412,6 +412,114 @@ describe("SMPP client against the SMSC simulator", () => {
     expect(await sim.stats()).toMatchObject({ messages: 401, duplicates: 0 });
   });
 
+  it("spreads messages over several binds, a window per bind and one throughput cap for them all", async () => {
+    const { sim } = await startSimulator(`it-${randomUUID()}`, { maxTps: 60 });
+    // Capped at half the simulator's rate: three binds each allowed 30/s would burst 90 and be throttled.
+    const provider = startProvider(sim.port, { binds: 3, windowSize: 4, maxTps: 30 });
+    const receipts = collectReceipts(provider);
+    await waitFor(
+      async () => provider.bindsBound,
+      (n) => n === 3,
+      { what: "three binds" },
+    );
+    expect(provider.state).toBe("bound");
+
+    const ids = Array.from({ length: 75 }, () => `multi-${randomUUID()}`);
+    const sending = Promise.all(ids.map((id) => provider.submit(sms(id, "+447911123456"))));
+    const results = await sending;
+    for (const r of results) expectOk(r);
+
+    const sessions = sim.sessions().filter((s) => s.systemId === SYSTEM_ID);
+    expect(sessions.map((s) => s.mode)).toEqual(["transceiver", "transceiver", "transceiver"]);
+    expect(sessions.reduce((n, s) => n + s.accepted, 0)).toBe(ids.length);
+    for (const s of sessions) expect(s.accepted).toBeGreaterThanOrEqual(15);
+    expect(await sim.stats()).toMatchObject({ messages: ids.length, duplicates: 0, throttled: 0 });
+    await waitFor(
+      async () => results.filter((r) => r.ok && receipts.has(r.providerMessageId)).length,
+      (n) => n === ids.length,
+      { what: "a receipt for every message, whichever bind it came on" },
+    );
+  });
+
+  it("fills every bind's window: as many submit_sm on the wire at once as binds times window", async () => {
+    const { sim } = await startSimulator(`it-${randomUUID()}`);
+    const provider = startProvider(sim.port, { binds: 3, windowSize: 4 });
+    await waitFor(
+      async () => provider.bindsBound,
+      (n) => n === 3,
+      { what: "three binds" },
+    );
+    const sending = Promise.all(
+      Array.from({ length: 30 }, () => provider.submit(sms(`win-${randomUUID()}`, "+447911123456"))),
+    );
+    // Written synchronously by submit(): the responses cannot have come back yet.
+    expect(provider.windowInUse).toBe(12);
+    for (const r of await sending) expectOk(r);
+    expect(provider.windowInUse).toBe(0);
+  });
+
+  it("keeps sending on the other binds while one drops, rebinds it, and receives no message twice", async () => {
+    const { sim } = await startSimulator(`it-${randomUUID()}`);
+    // A slow reconnect, so that the dropped bind stays down while the other carries on.
+    const provider = startProvider(sim.port, {
+      binds: 2,
+      windowSize: 5,
+      maxTps: 100,
+      reconnectBaseMs: 1_500,
+      reconnectMaxMs: 3_000,
+    });
+    let bound = 0;
+    provider.on("bound", () => bound++);
+    await waitFor(
+      async () => provider.bindsBound,
+      (n) => n === 2,
+      { what: "two binds" },
+    );
+
+    const ids = Array.from({ length: 200 }, () => `drop-${randomUUID()}`);
+    const accepted = new Set<string>();
+    const unconfirmed: string[] = [];
+    const send = async (id: string) => {
+      for (;;) {
+        const result = await provider.submit(sms(id, "+447911123456"));
+        if (result.ok) return void accepted.add(id);
+        // On the wire when its session dropped: bulk-proc leaves such a message to its receipt, never resends it.
+        if (result.mayHaveBeenSent) return void unconfirmed.push(`${id} ${result.reason}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const sending = Promise.all(ids.map(send));
+    await waitFor(
+      async () => accepted.size,
+      (n) => n >= 50,
+      { what: "a quarter sent" },
+    );
+    expect(sim.dropSession(SYSTEM_ID)).toBe(true);
+    const duringDrop = accepted.size;
+    await waitFor(
+      async () => accepted.size,
+      (n) => n >= duringDrop + 20,
+      { what: "sending on while a bind is down" },
+    );
+    expect(provider.bindsBound).toBe(1);
+    expect(provider.state).toBe("bound");
+    await sending;
+
+    // Only what the dropped session had on the wire is in doubt; everything else went through.
+    expect(unconfirmed.length).toBeLessThanOrEqual(5);
+    for (const u of unconfirmed) expect(u).toMatch(/ DISCONNECTED$/);
+    expect(accepted.size + unconfirmed.length).toBe(ids.length);
+    await waitFor(
+      async () => provider.bindsBound,
+      (n) => n === 2,
+      { what: "the dropped bind back" },
+    );
+    expect(bound).toBeGreaterThanOrEqual(3);
+    const stats = await sim.stats();
+    expect(stats.duplicates).toBe(0);
+    for (const id of accepted) expect(await sim.messageCount(id)).toMatchObject({ received: 1, maxPartCopies: 1 });
+  });
+
   it("rebinds after a simulator restart mid-stream and completes every message, none received twice", async () => {
     const namespace = `it-${randomUUID()}`;
     const first = await startSimulator(namespace);

@@ -17,6 +17,7 @@ type Form = {
   port: string;
   systemId: string;
   password: string;
+  binds: string;
   windowSize: string;
   url: string;
   authHeader: string;
@@ -39,6 +40,7 @@ function formOf(p: ProviderView | null): Form {
     systemId: str(s.systemId),
     // Secrets are never sent to the browser: empty means "keep what is stored".
     password: "",
+    binds: str(s.binds, "1"),
     windowSize: str(s.windowSize, "50"),
     url: str(s.url),
     authHeader: str(s.authHeader, "Authorization"),
@@ -58,6 +60,7 @@ function settingsOf(form: Form, provider: ProviderView | null): Record<string, u
       port: Number(form.port),
       systemId: form.systemId.trim(),
       password: form.password,
+      binds: Number(form.binds),
       windowSize: Number(form.windowSize),
     };
   return {
@@ -194,7 +197,16 @@ export function ProviderForm({ provider, onDone }: { provider: ProviderView | nu
             type="number"
             value={form.windowSize}
             onChange={(v) => set("windowSize", v)}
-            hint="submit_sm awaiting a response at once."
+            hint="submit_sm awaiting a response at once, per bind."
+            required
+          />
+          <TextField
+            id="provider-binds"
+            label="Binds"
+            type="number"
+            value={form.binds}
+            onChange={(v) => set("binds", v)}
+            hint="Sessions bound at once with these credentials; the max TPS is for them all."
             required
           />
         </div>

@@ -29,6 +29,7 @@ function BindStateBadge({ live }: { live: ProviderView["live"] }) {
       title={live?.updatedAt ? `${live.worker || "worker"} · ${formatDateTime(live.updatedAt)}` : undefined}
     >
       {label}
+      {live && live.binds > 1 && ` ${live.bindsBound}/${live.binds}`}
     </span>
   );
 }
@@ -164,6 +165,9 @@ export function ProviderList({ canEdit }: { canEdit: boolean }) {
 
 function endpointOf(p: ProviderView): string {
   const s = p.settings;
-  if (p.kind === "SMPP") return `${String(s.systemId ?? "")}@${String(s.host ?? "")}:${String(s.port ?? "")}`;
+  if (p.kind === "SMPP") {
+    const binds = typeof s.binds === "number" && s.binds > 1 ? ` × ${s.binds} binds` : "";
+    return `${String(s.systemId ?? "")}@${String(s.host ?? "")}:${String(s.port ?? "")}${binds}`;
+  }
   return String(s.url ?? "");
 }

@@ -15,6 +15,9 @@ type Deps = { db: Db; redis: Redis; namespace: string };
 const count = z.coerce.number().int().nonnegative().catch(0);
 const liveStatusSchema = z.object({
   state: z.string().min(1).catch("unknown"),
+  // Published before binds existed: one session.
+  binds: z.coerce.number().int().positive().catch(1),
+  bindsBound: count,
   windowInUse: count,
   windowSize: count,
   maxTps: z.coerce.number().nonnegative().catch(0),

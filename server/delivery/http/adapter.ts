@@ -101,6 +101,8 @@ export class HttpProvider
   status(): ProviderStatus {
     return {
       state: this.state,
+      binds: 1,
+      bindsBound: this.state === "bound" ? 1 : 0,
       windowInUse: this.inFlight.size,
       windowSize: this.settings.concurrency,
       maxTps: this.maxTps,

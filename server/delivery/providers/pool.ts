@@ -182,6 +182,8 @@ export class ProviderPool {
       const key = providerStatusKey(this.opts.topicPrefix, id);
       pipeline.hset(key, {
         state: s.state,
+        binds: s.binds,
+        bindsBound: s.bindsBound,
         windowInUse: s.windowInUse,
         windowSize: s.windowSize,
         maxTps: s.maxTps,

@@ -5,12 +5,17 @@ import { httpProviderSettingsSchema } from "../http/schemas";
 // the SMPP client's tuning knobs keep their defaults (server/delivery/smpp/client.ts)
 // unless a provider row sets them.
 
+/** Carriers grant a handful of binds per account; more than this is a typo. */
+export const MAX_BINDS = 32;
+
 export const smppProviderSettingsSchema = z.object({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
   systemId: z.string().min(1).max(15),
   password: z.string().max(64),
   systemType: z.string().max(12).default(""),
+  /** Sessions bound at once (carriers grant a number per account); the window is per session, maxTps for them all. */
+  binds: z.number().int().min(1).max(MAX_BINDS).default(1),
   windowSize: z.number().int().min(1).max(1000).default(50),
   enquireLinkIntervalMs: z.number().int().min(100).default(30_000),
   useMessagePayload: z.boolean().default(false),

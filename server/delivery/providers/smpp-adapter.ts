@@ -11,7 +11,7 @@ import type {
 import { SmppProvider } from "../smpp/client";
 import { smppProviderSettingsSchema } from "./schemas";
 
-/** A providers row of kind SMPP as a DeliveryProvider: one bind_transceiver (smpp/client.ts). */
+/** A providers row of kind SMPP as a DeliveryProvider: its bind_transceiver sessions (smpp/client.ts). */
 export class SmppDeliveryProvider implements DeliveryProvider {
   readonly kind = "SMPP" as const;
   readonly client: SmppProvider;
@@ -38,8 +38,10 @@ export class SmppDeliveryProvider implements DeliveryProvider {
   status(): ProviderStatus {
     return {
       state: this.client.state,
+      binds: this.client.config.binds,
+      bindsBound: this.client.bindsBound,
       windowInUse: this.client.windowInUse,
-      windowSize: this.client.config.windowSize,
+      windowSize: this.client.config.windowSize * this.client.config.binds,
       maxTps: this.client.config.maxTps,
       queued: this.client.queued,
     };

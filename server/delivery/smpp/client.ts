@@ -11,6 +11,7 @@ import { corkUntilNextTick, STATUS, statusName } from "./protocol";
 import { isReceipt, parseReceipt, type DeliveryReceipt } from "./receipts";
 import { encodeSm, SmppSession } from "./wire";
 import type { WriteGate } from "../provider";
+import { MAX_BINDS } from "../providers/schemas";
 
 export const smppProviderConfigSchema = z.object({
   name: z.string().min(1),
@@ -19,9 +20,11 @@ export const smppProviderConfigSchema = z.object({
   systemId: z.string().min(1).max(15),
   password: z.string().max(64),
   systemType: z.string().max(12).default(""),
-  /** submit_sm awaiting their response at once. */
+  /** Sessions bound at once with these credentials; messages go out on whichever has room. */
+  binds: z.number().int().min(1).max(MAX_BINDS).default(1),
+  /** submit_sm awaiting their response at once, per bind. */
   windowSize: z.number().int().min(1).max(1000).default(50),
-  /** submit_sm PDUs (segments) per second; 0 = no cap. */
+  /** submit_sm PDUs (segments) per second, all binds together; 0 = no cap. */
   maxTps: z.number().min(0).default(0),
   enquireLinkIntervalMs: z.number().int().min(100).default(30_000),
   /** For submit_sm_resp, bind_resp and enquire_link_resp. */
@@ -75,6 +78,9 @@ export type SmppProviderEvents = {
   receipt: [DeliveryReceipt, (applied: boolean) => void];
 };
 
+/** The account's state when no session is bound: the furthest along of its sessions'. */
+const AGGREGATE_ORDER: BindState[] = ["binding", "connecting", "unbinding", "disconnected", "stopped"];
+
 type MessageJob = {
   partIds: (string | undefined)[];
   remaining: number;
@@ -103,25 +109,37 @@ type PartJob = {
 
 type InFlight = { part: PartJob; timer: NodeJS.Timeout };
 
+/** One bind_transceiver session of the provider, with its own window, keep-alive and reconnect backoff. */
+type Bind = {
+  index: number;
+  session: smpp.Session | undefined;
+  state: BindState;
+  /** Its submit_sm awaiting a response, by the session's sequence number. */
+  inFlight: Map<number, InFlight>;
+  reconnectAttempt: number;
+  reconnectTimer: NodeJS.Timeout | undefined;
+  enquireTimer: NodeJS.Timeout | undefined;
+};
+
 /**
- * One SMPP v3.4 bind_transceiver to a carrier (or the simulator): keeps the bind up (enquire_link, reconnect with
- * exponential backoff), sends submit_sm within a window and a throughput cap, and turns deliver_sm receipts into
- * `receipt` events.
+ * An SMPP v3.4 account at a carrier (or the simulator), as `binds` bind_transceiver sessions: keeps each bound
+ * (enquire_link, reconnect with exponential backoff), sends submit_sm from one queue on whichever bound session has
+ * room in its window, within one throughput cap for the account, and turns deliver_sm receipts from any session into
+ * `receipt` events. A session that drops fails only what it had on the wire; the queue goes on through the others.
  */
 export class SmppProvider extends EventEmitter<SmppProviderEvents> {
   readonly config: SmppProviderConfig;
-  private session: smpp.Session | undefined;
+  private readonly binds: Bind[];
   private _state: BindState = "disconnected";
   private readonly queue = new SendQueue<PartJob>((part) => part.urgent);
-  private readonly inFlight = new Map<number, InFlight>();
   /** Messages whose write gate has not answered yet (their segments are out of the queue meanwhile). */
   private readonly gating = new Set<MessageJob>();
   /** Segments set aside for their gate: they hold window slots, so no more are marked written than can be sent. */
   private heldParts = 0;
   private readonly bucket: TokenBucket;
-  private reconnectAttempt = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private enquireTimer: NodeJS.Timeout | undefined;
+  private inFlightTotal = 0;
+  /** Where leastBusyBind starts looking. */
+  private nextBind = 0;
   private pumpTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private pausedUntil = 0;
@@ -138,17 +156,31 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     super();
     this.config = smppProviderConfigSchema.parse(config);
     this.bucket = new TokenBucket(this.config.maxTps);
+    this.binds = Array.from({ length: this.config.binds }, (_, index) => ({
+      index,
+      session: undefined,
+      state: "disconnected" as BindState,
+      inFlight: new Map<number, InFlight>(),
+      reconnectAttempt: 0,
+      reconnectTimer: undefined,
+      enquireTimer: undefined,
+    }));
     this.labels = { provider: this.config.name };
     this.windowGauge = metrics.smppWindowInUse.labels(this.labels);
     this.submittedCounter = metrics.smppSubmitted.labels(this.labels);
   }
 
+  /** The account's state: bound while at least one of its sessions is. */
   get state(): BindState {
     return this._state;
   }
 
+  get bindsBound(): number {
+    return this.binds.filter((b) => b.state === "bound").length;
+  }
+
   get windowInUse(): number {
-    return this.inFlight.size;
+    return this.inFlightTotal;
   }
 
   get queued(): number {
@@ -159,10 +191,10 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     this.stopping = false;
     this.sweepTimer = setInterval(() => this.sweepExpired(), 500);
     this.sweepTimer.unref();
-    this.connect();
+    for (const bind of this.binds) this.connect(bind);
   }
 
-  /** Resolves once bound; rejects after `timeoutMs`. */
+  /** Resolves once a session is bound; rejects after `timeoutMs`. */
   waitForBind(timeoutMs = this.config.responseTimeoutMs): Promise<void> {
     if (this._state === "bound") return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -220,17 +252,21 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
   /** Waits (up to `drainMs`) for outstanding responses, unbinds and closes; queued messages fail as STOPPED. */
   async stop(drainMs = 5_000): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.reconnectTimer);
+    for (const bind of this.binds) clearTimeout(bind.reconnectTimer);
     clearInterval(this.sweepTimer);
     clearTimeout(this.pumpTimer);
     for (const part of this.queue.drain()) this.fail(part.message, "transient", "STOPPED", part.message.sentAny);
     for (const message of this.gating) this.fail(message, "transient", "STOPPED", message.sentAny);
     this.gating.clear();
     const deadline = Date.now() + drainMs;
-    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const session = this.session;
-    if (session && this._state === "bound") {
-      this.setState("unbinding");
+    while (this.inFlightTotal > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await Promise.all(this.binds.map((bind) => this.unbind(bind)));
+  }
+
+  private async unbind(bind: Bind): Promise<void> {
+    const session = bind.session;
+    if (session && bind.state === "bound") {
+      this.setBindState(bind, "unbinding");
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 1_000);
         const sent = session.send(new smpp.PDU("unbind"), () => {
@@ -244,47 +280,53 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
       });
     }
     if (session) await new Promise<void>((resolve) => session.destroy(() => resolve()));
-    this.failInFlight("STOPPED");
-    this.setState("stopped");
+    this.failInFlight(bind, "STOPPED");
+    this.setBindState(bind, "stopped");
   }
 
-  private setState(state: BindState): void {
-    if (this._state === state) return;
-    this._state = state;
-    metrics.smppBound.set(this.labels, state === "bound" ? 1 : 0);
-    this.emit("state", state);
+  /** Sets a session's state and derives the account's: the most advanced state of its sessions. */
+  private setBindState(bind: Bind, state: BindState): void {
+    if (bind.state === state) return;
+    bind.state = state;
+    const bound = this.bindsBound;
+    metrics.smppBound.set(this.labels, bound);
+    const account =
+      bound > 0 ? "bound" : (AGGREGATE_ORDER.find((s) => this.binds.some((b) => b.state === s)) ?? "disconnected");
+    if (this._state === account) return;
+    this._state = account;
+    this.emit("state", account);
   }
 
-  private connect(): void {
+  private connect(bind: Bind): void {
     if (this.stopping) return;
-    this.setState("connecting");
+    this.setBindState(bind, "connecting");
     const session = new SmppSession({ host: this.config.host, port: this.config.port });
-    this.session = session;
-    session.on("connect", () => this.bind(session));
+    bind.session = session;
+    session.on("connect", () => this.bind(bind, session));
     // The package emits 'error' and then 'close'; reconnecting is left to 'close'.
     session.on("error", (err: Error) => {
-      if (session === this.session)
-        this.log.warn({ err: err.message, provider: this.config.name }, "smpp socket error");
+      if (session === bind.session)
+        this.log.warn({ err: err.message, provider: this.config.name, bind: bind.index }, "smpp socket error");
     });
-    session.on("close", () => this.onClose(session));
+    session.on("close", () => this.onClose(bind, session));
     session.on("enquire_link", (pdu: smpp.PDU) => session.send(pdu.response()));
     session.on("unbind", (pdu: smpp.PDU) => {
       // The carrier is going away (restart, maintenance): stop sending, answer, close; 'close' reconnects.
-      this.setState("unbinding");
+      this.setBindState(bind, "unbinding");
       session.send(pdu.response(), () => session.close());
     });
-    session.on("deliver_sm", (pdu: smpp.PDU) => this.onDeliver(session, pdu));
+    session.on("deliver_sm", (pdu: smpp.PDU) => this.onDeliver(bind, session, pdu));
     session.on("pdu", (pdu: smpp.PDU) => {
-      if (pdu.command === "generic_nack" && !this.inFlight.has(pdu.sequence_number)) {
-        this.log.warn({ status: statusName(pdu.command_status) }, "generic_nack from provider");
+      if (pdu.command === "generic_nack" && !bind.inFlight.has(pdu.sequence_number)) {
+        this.log.warn({ status: statusName(pdu.command_status), bind: bind.index }, "generic_nack from provider");
       }
     });
   }
 
-  private bind(session: smpp.Session): void {
-    this.setState("binding");
+  private bind(bind: Bind, session: smpp.Session): void {
+    this.setBindState(bind, "binding");
     const timer = setTimeout(() => {
-      this.log.warn({ provider: this.config.name }, "bind timed out");
+      this.log.warn({ provider: this.config.name, bind: bind.index }, "bind timed out");
       session.destroy();
     }, this.config.responseTimeoutMs);
     const pdu = new smpp.PDU("bind_transceiver", {
@@ -295,61 +337,61 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     });
     session.send(pdu, (resp) => {
       clearTimeout(timer);
-      if (session !== this.session) return;
+      if (session !== bind.session) return;
       if (resp.command_status !== STATUS.ESME_ROK) {
         const reason = statusName(resp.command_status);
-        this.log.error({ provider: this.config.name, reason }, "bind refused");
+        this.log.error({ provider: this.config.name, bind: bind.index, reason }, "bind refused");
         this.emit("bindFailed", { commandStatus: resp.command_status, reason });
         session.destroy();
         return;
       }
-      this.reconnectAttempt = 0;
-      this.setState("bound");
-      this.log.info({ provider: this.config.name }, "smpp bound");
-      this.startEnquireLink(session);
+      bind.reconnectAttempt = 0;
+      this.setBindState(bind, "bound");
+      this.log.info({ provider: this.config.name, bind: bind.index }, "smpp bound");
+      this.startEnquireLink(bind, session);
       this.emit("bound");
       this.pump();
     });
   }
 
-  private startEnquireLink(session: smpp.Session): void {
-    clearInterval(this.enquireTimer);
-    this.enquireTimer = setInterval(() => {
+  private startEnquireLink(bind: Bind, session: smpp.Session): void {
+    clearInterval(bind.enquireTimer);
+    bind.enquireTimer = setInterval(() => {
       // A link that does not answer within the response timeout is dead even if TCP has not noticed yet.
       const timer = setTimeout(() => {
-        this.log.warn({ provider: this.config.name }, "enquire_link unanswered, reconnecting");
+        this.log.warn({ provider: this.config.name, bind: bind.index }, "enquire_link unanswered, reconnecting");
         session.destroy();
       }, this.config.responseTimeoutMs);
       const sent = session.send(new smpp.PDU("enquire_link"), () => clearTimeout(timer));
       if (!sent) clearTimeout(timer);
     }, this.config.enquireLinkIntervalMs);
-    this.enquireTimer.unref();
+    bind.enquireTimer.unref();
   }
 
-  private onClose(session: smpp.Session): void {
-    if (session !== this.session) return;
-    clearInterval(this.enquireTimer);
-    this.session = undefined;
-    this.failInFlight("DISCONNECTED");
+  private onClose(bind: Bind, session: smpp.Session): void {
+    if (session !== bind.session) return;
+    clearInterval(bind.enquireTimer);
+    bind.session = undefined;
+    this.failInFlight(bind, "DISCONNECTED");
     if (this.stopping) return;
-    this.setState("disconnected");
-    const delay = Math.min(this.config.reconnectMaxMs, this.config.reconnectBaseMs * 2 ** this.reconnectAttempt);
-    this.reconnectAttempt++;
-    this.log.info({ provider: this.config.name, reconnectInMs: delay }, "smpp connection closed");
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    this.setBindState(bind, "disconnected");
+    const delay = Math.min(this.config.reconnectMaxMs, this.config.reconnectBaseMs * 2 ** bind.reconnectAttempt);
+    bind.reconnectAttempt++;
+    this.log.info({ provider: this.config.name, bind: bind.index, reconnectInMs: delay }, "smpp connection closed");
+    bind.reconnectTimer = setTimeout(() => this.connect(bind), delay);
   }
 
-  private answerDeliver(session: smpp.Session, pdu: smpp.PDU, status: number): void {
+  private answerDeliver(bind: Bind, session: smpp.Session, pdu: smpp.PDU, status: number): void {
     // A session that closed meanwhile cannot answer: the carrier sends the receipt again on the next bind.
-    if (this.session !== session) return;
+    if (bind.session !== session) return;
     corkUntilNextTick(session);
     session.send(pdu.response({ command_status: status }));
   }
 
-  private onDeliver(session: smpp.Session, pdu: smpp.PDU): void {
+  private onDeliver(bind: Bind, session: smpp.Session, pdu: smpp.PDU): void {
     const receipt = isReceipt(pdu) ? parseReceipt(pdu) : undefined;
     if (!receipt) {
-      this.answerDeliver(session, pdu, STATUS.ESME_ROK);
+      this.answerDeliver(bind, session, pdu, STATUS.ESME_ROK);
       this.log.debug({ provider: this.config.name }, "mobile-originated, non-final or unreadable deliver_sm ignored");
       return;
     }
@@ -360,17 +402,14 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     const listened = this.emit("receipt", receipt, (applied) => {
       if (settled) return;
       settled = true;
-      this.answerDeliver(session, pdu, applied ? STATUS.ESME_ROK : STATUS.ESME_RX_T_APPN);
+      this.answerDeliver(bind, session, pdu, applied ? STATUS.ESME_ROK : STATUS.ESME_RX_T_APPN);
     });
-    if (!listened) this.answerDeliver(session, pdu, STATUS.ESME_ROK);
+    if (!listened) this.answerDeliver(bind, session, pdu, STATUS.ESME_ROK);
   }
 
   private pump(): void {
     clearTimeout(this.pumpTimer);
     this.pumpTimer = undefined;
-    const session = this.session;
-    if (!session || this._state !== "bound") return;
-    if (this.queue.length > 0 && this.hasRoom()) corkUntilNextTick(session);
     while (this.queue.length > 0 && this.hasRoom()) {
       const now = Date.now();
       // A segment whose gate just opened has its token: it goes now, since its fence already says written.
@@ -388,13 +427,33 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
         this.holdForGate(part);
         continue;
       }
-      this.send(session, part);
+      this.send(this.leastBusyBind()!, part);
     }
   }
 
-  /** A segment may go: the window has room for it, counting the segments waiting for their gate. */
+  /**
+   * A segment may go: the bound sessions' windows have room for it, counting the segments waiting for their gate
+   * (which then find a session with room when it opens).
+   */
   private hasRoom(): boolean {
-    return this.inFlight.size + this.heldParts < this.config.windowSize;
+    let room = -this.heldParts;
+    for (const bind of this.binds) if (bind.state === "bound") room += this.config.windowSize - bind.inFlight.size;
+    return room > 0;
+  }
+
+  /**
+   * The bound session with the fewest submit_sm on the wire (with room whenever hasRoom() is true); ties go round
+   * the sessions in turn, so that a trickle under the throughput cap is spread too.
+   */
+  private leastBusyBind(): Bind | undefined {
+    let best: Bind | undefined;
+    const n = this.binds.length;
+    for (let i = 0; i < n; i++) {
+      const bind = this.binds[(this.nextBind + i) % n]!;
+      if (bind.state === "bound" && (!best || bind.inFlight.size < best.inFlight.size)) best = bind;
+    }
+    if (best) this.nextBind = (best.index + 1) % n;
+    return best;
   }
 
   /** Sets a segment aside until its message's gate answers; the first one held asks it. */
@@ -436,33 +495,44 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     this.pump();
   }
 
-  private send(session: smpp.Session, part: PartJob): void {
+  private send(bind: Bind, part: PartJob): void {
+    const session = bind.session!;
+    corkUntilNextTick(session);
     const pdu = encodeSm("submit_sm", part.fields);
-    const ok = session.send(pdu, (resp) => this.onSubmitResp(resp));
+    const ok = session.send(pdu, (resp) => this.onSubmitResp(bind, resp));
     if (!ok) {
-      // Socket no longer writable: the message was not sent; keep it for the next bind.
+      // Socket no longer writable: the message was not sent; it goes back in line for another session, and this one
+      // is done with ('close' reconnects it).
       this.queue.unshift(part);
+      this.setBindState(bind, "disconnected");
+      session.destroy();
       return;
     }
     part.message.sentAny = true;
     part.message.onWire++;
     const timer = setTimeout(() => {
-      this.inFlight.delete(pdu.sequence_number);
-      this.windowGauge.set(this.inFlight.size);
+      this.takeInFlight(bind, pdu.sequence_number);
       this.fail(part.message, "transient", "TIMEOUT", true);
       this.pump();
     }, this.config.responseTimeoutMs);
-    this.inFlight.set(pdu.sequence_number, { part, timer });
-    this.windowGauge.set(this.inFlight.size);
+    bind.inFlight.set(pdu.sequence_number, { part, timer });
+    this.windowGauge.set(++this.inFlightTotal);
   }
 
-  private onSubmitResp(resp: smpp.PDU): void {
-    const entry = this.inFlight.get(resp.sequence_number);
+  /** Removes a submit_sm from its session's window; undefined when it is no longer there. */
+  private takeInFlight(bind: Bind, sequence: number): InFlight | undefined {
+    const entry = bind.inFlight.get(sequence);
+    if (!entry) return undefined;
+    bind.inFlight.delete(sequence);
+    this.windowGauge.set(--this.inFlightTotal);
+    return entry;
+  }
+
+  private onSubmitResp(bind: Bind, resp: smpp.PDU): void {
+    const entry = this.takeInFlight(bind, resp.sequence_number);
     // A response after its timeout (or after a reconnect reused the number) has been dealt with already.
     if (!entry) return;
     clearTimeout(entry.timer);
-    this.inFlight.delete(resp.sequence_number);
-    this.windowGauge.set(this.inFlight.size);
     const { part } = entry;
     const message = part.message;
     message.onWire--;
@@ -504,10 +574,11 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     this.pump();
   }
 
-  private failInFlight(reason: string): void {
-    const entries = [...this.inFlight.values()];
-    this.inFlight.clear();
-    this.windowGauge.set(0);
+  private failInFlight(bind: Bind, reason: string): void {
+    const entries = [...bind.inFlight.values()];
+    bind.inFlight.clear();
+    this.inFlightTotal -= entries.length;
+    this.windowGauge.set(this.inFlightTotal);
     for (const { part, timer } of entries) {
       clearTimeout(timer);
       this.fail(part.message, "transient", reason, true);
