@@ -6,7 +6,7 @@ import { seedDemoData } from "./demo-data";
 // `npm run db:seed`: demo operators, clients, balances, rate plans, sender IDs.
 // Idempotent: running it again changes nothing.
 const config = env();
-const db = createDb({ url: config.DATABASE_URL, poolSize: 2 });
+const db = createDb({ url: config.DATABASE_URL, poolSize: 2, randomPageCost: config.DATABASE_RANDOM_PAGE_COST });
 try {
   const summary = await seedDemoData(db.prisma, hashPassword, {
     host: config.SMSC_HOST,

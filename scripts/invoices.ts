@@ -24,7 +24,7 @@ if (!parsed.success) {
 
 const config = env();
 const log = createLogger("invoices");
-const db = createDb({ url: config.DATABASE_URL, poolSize: 2 });
+const db = createDb({ url: config.DATABASE_URL, poolSize: 2, randomPageCost: config.DATABASE_RANDOM_PAGE_COST });
 const redis = createRedis(config.REDIS_URL);
 try {
   const result = await generateMonth({ db, redis, log, namespace: config.KAFKA_TOPIC_PREFIX }, parsed.data, new Date());

@@ -9,6 +9,7 @@ describe("parseEnv", () => {
     expect(env.KAFKA_BROKERS).toEqual(["127.0.0.1:9092"]);
     expect(env.KAFKA_TOPIC_PARTITIONS).toEqual({});
     expect(env.WEB_PORT).toBe(3000);
+    expect(env.DATABASE_RANDOM_PAGE_COST).toBe(1.1);
   });
 
   it("parses lists, numbers and per-topic partition counts", () => {

@@ -33,6 +33,8 @@ export const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
     .default("postgresql://postgres@127.0.0.1:5432/volley"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  // Set on Volley's own connections; 0 keeps the server's (see createDb).
+  DATABASE_RANDOM_PAGE_COST: z.coerce.number().min(0).max(1000).default(1.1),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, "must be a redis:// URL")

@@ -62,7 +62,11 @@ const BASELINE_CONNECTIONS = 8;
 const OPENING = 1_000_000_000_000n;
 
 const log = createLogger("bench");
-const db = createDb({ url: config.DATABASE_URL, poolSize: BASELINE_CONNECTIONS + 2 });
+const db = createDb({
+  url: config.DATABASE_URL,
+  poolSize: BASELINE_CONNECTIONS + 2,
+  randomPageCost: config.DATABASE_RANDOM_PAGE_COST,
+});
 const redis = createRedis(config.REDIS_URL);
 const prefix = `bench-${Date.now().toString(36)}-`;
 const group = `${prefix}prepaid-manager`;

@@ -24,7 +24,7 @@ import { WORKER_NODE_FLAGS, WORKER_NODE_OPTIONS } from "../worker-node";
 const rows = Number(process.argv[process.argv.indexOf("--rows") + 1] || 0) || 1_000_000;
 const config = env();
 const log = createLogger("bench");
-const db = createDb({ url: config.DATABASE_URL, poolSize: 4 });
+const db = createDb({ url: config.DATABASE_URL, poolSize: 4, randomPageCost: config.DATABASE_RANDOM_PAGE_COST });
 const prefix = `bench-${Date.now().toString(36)}-`;
 const kafkaCfg = { ...kafkaConfig(config), topicPrefix: prefix };
 const kafka = createKafka(kafkaCfg, log);

@@ -53,7 +53,7 @@ async function peakRssMb(): Promise<number> {
 
 function openDb() {
   const config = env();
-  return createDb({ url: config.DATABASE_URL, poolSize: 2 });
+  return createDb({ url: config.DATABASE_URL, poolSize: 2, randomPageCost: config.DATABASE_RANDOM_PAGE_COST });
 }
 
 async function runUploadChild(file: string): Promise<UploadResult> {

@@ -72,7 +72,7 @@ const SENDER = "BENCH";
 const TEMPLATE = "Hi {{name}}, your code is {{code}}. Reply STOP to opt out";
 
 const log = createLogger("bench");
-const db = createDb({ url: config.DATABASE_URL, poolSize: 4 });
+const db = createDb({ url: config.DATABASE_URL, poolSize: 4, randomPageCost: config.DATABASE_RANDOM_PAGE_COST });
 const redis = createRedis(config.REDIS_URL);
 const kafkaCfg = { ...kafkaConfig(config), topicPrefix: prefix, defaultPartitions: partitions };
 const kafka = createKafka(kafkaCfg, log);

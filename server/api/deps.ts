@@ -19,7 +19,11 @@ export type ApiDeps = {
 
 export function buildApiDeps(env: Env): ApiDeps {
   const log = createLogger("web");
-  const db = createDb({ url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE });
+  const db = createDb({
+    url: env.DATABASE_URL,
+    poolSize: env.DATABASE_POOL_SIZE,
+    randomPageCost: env.DATABASE_RANDOM_PAGE_COST,
+  });
   const redis = createRedis(env.REDIS_URL);
   let producer: Promise<VolleyProducer> | undefined;
   return {

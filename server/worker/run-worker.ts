@@ -41,7 +41,11 @@ export async function runWorker(name: string, start: (deps: WorkerDeps) => Promi
     void shutdown.shutdown().finally(() => process.exit(1));
   });
   try {
-    const db = createDb({ url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE });
+    const db = createDb({
+      url: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      randomPageCost: env.DATABASE_RANDOM_PAGE_COST,
+    });
     const redis = createRedis(env.REDIS_URL);
     const config = kafkaConfig(env);
     const kafka = createKafka(config, log);

@@ -73,7 +73,7 @@ export async function startStages(deps: WorkerDeps, stages: Stage[] = CAMPAIGN_S
 export async function createTestDeps(): Promise<WorkerDeps & { api: ApiDeps; close(): Promise<void> }> {
   const e = env();
   const log = createLogger("test");
-  const db = createDb({ url: e.DATABASE_URL, poolSize: 5 });
+  const db = createDb({ url: e.DATABASE_URL, poolSize: 5, randomPageCost: e.DATABASE_RANDOM_PAGE_COST });
   const redis = createRedis(e.REDIS_URL);
   const config = kafkaConfig(e);
   const kafka = createKafka(config, log);

@@ -34,7 +34,7 @@ const smppSettings = (password: string) => ({
 // file creates no topics on the shared broker (createTestDeps would).
 beforeAll(async () => {
   const e = env();
-  const db = createDb({ url: e.DATABASE_URL, poolSize: 3 });
+  const db = createDb({ url: e.DATABASE_URL, poolSize: 3, randomPageCost: e.DATABASE_RANDOM_PAGE_COST });
   const redis = createRedis(e.REDIS_URL);
   const api: ApiDeps = {
     env: e,
