@@ -516,6 +516,13 @@ export class SmscSimulator {
         const limit = Math.min(RECENT_LIMIT, Number(url.searchParams.get("limit") ?? 100) || 100);
         return json(200, this.recent.slice(-limit));
       }
+      if (req.method === "GET" && url.pathname === "/sessions") return json(200, this.sessions());
+      if (req.method === "POST" && url.pathname === "/sessions/drop") {
+        const systemId = url.searchParams.get("systemId") ?? "";
+        return this.dropSession(systemId)
+          ? json(200, { dropped: 1 })
+          : json(404, { error: `no bound session of system_id "${systemId}"` });
+      }
       if (req.method === "POST" && url.pathname === "/reset") {
         await this.reset();
         return json(200, { ok: true });

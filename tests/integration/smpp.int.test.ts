@@ -494,7 +494,13 @@ describe("SMPP client against the SMSC simulator", () => {
       (n) => n >= 50,
       { what: "a quarter sent" },
     );
-    expect(sim.dropSession(SYSTEM_ID)).toBe(true);
+    // Through the control API, as an operator trying failover would.
+    const control = `http://127.0.0.1:${sim.httpPort}`;
+    const sessions = (await (await fetch(`${control}/sessions`)).json()) as { systemId: string; mode: string }[];
+    expect(sessions.filter((s) => s.systemId === SYSTEM_ID && s.mode === "transceiver")).toHaveLength(2);
+    const dropped = await fetch(`${control}/sessions/drop?systemId=${SYSTEM_ID}`, { method: "POST" });
+    expect(dropped.status).toBe(200);
+    expect((await fetch(`${control}/sessions/drop?systemId=nobody`, { method: "POST" })).status).toBe(404);
     const duringDrop = accepted.size;
     await waitFor(
       async () => accepted.size,
