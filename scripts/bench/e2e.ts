@@ -899,6 +899,15 @@ async function main() {
       recipients: N,
       final: counts,
       duplicates: smscStats.duplicates,
+      // What the figures were measured with, so that runs with other settings are not compared unawares.
+      settings: {
+        partitions,
+        binds: args.binds,
+        window: args.window,
+        receiptWindow: args["receipt-window"],
+        receiptDelayMs: args["receipt-delay-ms"],
+        nodeOptions: args["node-options"] ?? "",
+      },
     }),
   );
 }
