@@ -85,6 +85,15 @@ function startProvider(port: number, overrides: Partial<SmppProviderInput> = {})
   return provider;
 }
 
+/** Waits until `bound` of the provider's sessions are bound. */
+async function waitForBinds(provider: SmppProvider, bound: number, what = `${bound} binds`): Promise<void> {
+  await waitFor(
+    async () => provider.bindsBound,
+    (n) => n === bound,
+    { what },
+  );
+}
+
 function collectReceipts(provider: SmppProvider): Map<string, DeliveryReceipt> {
   const receipts = new Map<string, DeliveryReceipt>();
   provider.on("receipt", (r, settle) => {
@@ -417,11 +426,7 @@ describe("SMPP client against the SMSC simulator", () => {
     // Capped at half the simulator's rate: three binds each allowed 30/s would burst 90 and be throttled.
     const provider = startProvider(sim.port, { binds: 3, windowSize: 4, maxTps: 30 });
     const receipts = collectReceipts(provider);
-    await waitFor(
-      async () => provider.bindsBound,
-      (n) => n === 3,
-      { what: "three binds" },
-    );
+    await waitForBinds(provider, 3);
     expect(provider.state).toBe("bound");
 
     const ids = Array.from({ length: 75 }, () => `multi-${randomUUID()}`);
@@ -444,11 +449,7 @@ describe("SMPP client against the SMSC simulator", () => {
   it("fills every bind's window: as many submit_sm on the wire at once as binds times window", async () => {
     const { sim } = await startSimulator(`it-${randomUUID()}`);
     const provider = startProvider(sim.port, { binds: 3, windowSize: 4 });
-    await waitFor(
-      async () => provider.bindsBound,
-      (n) => n === 3,
-      { what: "three binds" },
-    );
+    await waitForBinds(provider, 3);
     const sending = Promise.all(
       Array.from({ length: 30 }, () => provider.submit(sms(`win-${randomUUID()}`, "+447911123456"))),
     );
@@ -470,11 +471,7 @@ describe("SMPP client against the SMSC simulator", () => {
     });
     let bound = 0;
     provider.on("bound", () => bound++);
-    await waitFor(
-      async () => provider.bindsBound,
-      (n) => n === 2,
-      { what: "two binds" },
-    );
+    await waitForBinds(provider, 2);
 
     const ids = Array.from({ length: 200 }, () => `drop-${randomUUID()}`);
     const accepted = new Set<string>();
@@ -515,11 +512,7 @@ describe("SMPP client against the SMSC simulator", () => {
     expect(unconfirmed.length).toBeLessThanOrEqual(5);
     for (const u of unconfirmed) expect(u).toMatch(/ DISCONNECTED$/);
     expect(accepted.size + unconfirmed.length).toBe(ids.length);
-    await waitFor(
-      async () => provider.bindsBound,
-      (n) => n === 2,
-      { what: "the dropped bind back" },
-    );
+    await waitForBinds(provider, 2, "the dropped bind back");
     expect(bound).toBeGreaterThanOrEqual(3);
     const stats = await sim.stats();
     expect(stats.duplicates).toBe(0);
