@@ -122,7 +122,8 @@ describe("CDR field bounds", () => {
 
   it("names every field at fault when several are", () => {
     const decoded = usageCdrRecord.parse({ v: 2, at, cdrs: [{ ...base, cdrId: "", segments: 0, amount: "1.5" }] });
-    expect(decoded.invalid[0]!.error).toMatch(/^cdrId: .*; segments: .*; amount: /);
+    const fields = decoded.invalid[0]!.error.split("; ").map((issue) => issue.split(":")[0]);
+    expect(fields.sort()).toEqual(["amount", "cdrId", "segments"]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { checkFields, ISO_DATETIME, ISO_DATETIME_MESSAGE } from "./field-checks";
 import { MAX_ITEMS_PER_RECORD, packingOf, recordOfItem, unpackItems, type Unpacked } from "./packed";
 import type { Packing } from "./client";
 
@@ -41,24 +42,39 @@ export const recordByMessageId = (item: unknown) => recordOfItem(item, "messageI
 
 export const messageCategory = z.enum(["MARKETING", "AUTHENTICATION", "AGENT_FLOW"]);
 
-/** One recipient of a campaign (or one API send) on its way to validation. */
-export const bulkMessageV1 = z.object({
-  v: z.literal(1),
-  messageId: z.string().min(1).max(200),
-  clientId: z.string().min(1),
-  campaignId: z.string().min(1).nullable(),
-  // Row number within the campaign's recipient list (1-based).
-  row: z.number().int().min(1).nullable(),
-  recipient: z.string().min(1).max(64),
-  sender: z.string().min(1).max(20),
-  template: z.string().max(5000),
-  variables: z.record(z.string(), z.string()).default({}),
-  category: messageCategory,
-  createdAt: z.iso.datetime(),
-  // Added after v1 shipped (optional, so records in flight stay readable):
-  // marketing that falls in quiet hours waits (true) or is rejected (false).
-  allowDefer: z.boolean().optional(),
-});
+/** One recipient of a campaign (or one API send) on its way to validation. Bounds: see field-checks.ts. */
+export const bulkMessageV1 = z
+  .object({
+    v: z.literal(1),
+    messageId: z.string(),
+    clientId: z.string(),
+    campaignId: z.string().nullable(),
+    // Row number within the campaign's recipient list (1-based).
+    row: z.number().nullable(),
+    recipient: z.string(),
+    sender: z.string(),
+    template: z.string(),
+    variables: z.record(z.string(), z.string()).default({}),
+    category: messageCategory,
+    createdAt: z.string(),
+    // Added after v1 shipped (optional, so records in flight stay readable):
+    // marketing that falls in quiet hours waits (true) or is rejected (false).
+    allowDefer: z.boolean().optional(),
+  })
+  .check(
+    checkFields({
+      text: [
+        ["messageId", 1, 200],
+        ["clientId", 1, Infinity],
+        ["campaignId", 1, Infinity],
+        ["recipient", 1, 64],
+        ["sender", 1, 20],
+        ["template", 0, 5000],
+      ],
+      patterns: [["createdAt", ISO_DATETIME, ISO_DATETIME_MESSAGE]],
+      counts: [["row", 1]],
+    }),
+  );
 export type BulkMessage = z.infer<typeof bulkMessageV1>;
 
 /** The messages of one record on bulk-topic (invalid ones of a v2 record as they were). */
@@ -76,6 +92,8 @@ export const bulkPacking = packingOf<BulkMessage>("messages", (message) => messa
 
 export const messageEncoding = z.enum(["GSM7", "UCS2"]);
 
+const E164 = /^\+[1-9]\d{6,14}$/;
+
 /**
  * A validated message on its billing lane (prepaid-*, postpaid*) and, once
  * charged, on its send lane; keyed by message id so that one client's big
@@ -83,21 +101,38 @@ export const messageEncoding = z.enum(["GSM7", "UCS2"]);
  * gate reserves per message atomically, so no per-account order is needed;
  * only the CDR topics are keyed by account.
  */
-export const routedMessageV1 = z.object({
-  v: z.literal(1),
-  messageId: z.string().min(1).max(200),
-  clientId: z.string().min(1),
-  accountId: z.string().min(1),
-  campaignId: z.string().min(1).nullable(),
-  billingType: z.enum(["PREPAID", "POSTPAID"]),
-  category: messageCategory,
-  recipient: z.string().regex(/^\+[1-9]\d{6,14}$/, "must be E.164"),
-  sender: z.string().min(1).max(20),
-  body: z.string(),
-  encoding: messageEncoding,
-  segments: z.number().int().min(1),
-  createdAt: z.iso.datetime(),
-});
+export const routedMessageV1 = z
+  .object({
+    v: z.literal(1),
+    messageId: z.string(),
+    clientId: z.string(),
+    accountId: z.string(),
+    campaignId: z.string().nullable(),
+    billingType: z.enum(["PREPAID", "POSTPAID"]),
+    category: messageCategory,
+    recipient: z.string(),
+    sender: z.string(),
+    body: z.string(),
+    encoding: messageEncoding,
+    segments: z.number(),
+    createdAt: z.string(),
+  })
+  .check(
+    checkFields({
+      text: [
+        ["messageId", 1, 200],
+        ["clientId", 1, Infinity],
+        ["accountId", 1, Infinity],
+        ["campaignId", 1, Infinity],
+        ["sender", 1, 20],
+      ],
+      patterns: [
+        ["recipient", E164, "must be E.164"],
+        ["createdAt", ISO_DATETIME, ISO_DATETIME_MESSAGE],
+      ],
+      counts: [["segments", 1]],
+    }),
+  );
 export type RoutedMessage = z.infer<typeof routedMessageV1>;
 
 /** The messages of one record on a billing or send lane (invalid ones of a v2 record as they were). */
@@ -131,33 +166,58 @@ export type MessageStatusValue = z.infer<typeof messageStatus>;
  * A status transition emitted by any stage. The first event of a message
  * carries its content so the status writer can create the row.
  */
-export const messageStatusV1 = z.object({
-  v: z.literal(1),
-  messageId: z.string().min(1).max(200),
-  status: messageStatus,
-  // Machine-readable reason code (INVALID_NUMBER, OPTED_OUT, …); null when none.
-  reason: z.string().max(100).nullable().default(null),
-  stage: z.string().min(1).max(50),
-  at: z.iso.datetime(),
-  providerMessageId: z.string().max(100).optional(),
-  // Added after v1 shipped (optional, so events in flight stay readable):
-  // whose message it is, on delivery events that carry no content, so refunds
-  // need not wait for the status writer's row to find the account.
-  clientId: z.string().min(1).optional(),
-  accountId: z.string().min(1).optional(),
-  content: z
-    .object({
-      clientId: z.string().min(1),
-      campaignId: z.string().min(1).nullable(),
-      recipient: z.string().min(1).max(64),
-      sender: z.string().min(1).max(20),
-      body: z.string(),
-      category: messageCategory,
-      encoding: messageEncoding.nullable(),
-      segments: z.number().int().min(0),
-    })
-    .optional(),
-});
+export const messageStatusV1 = z
+  .object({
+    v: z.literal(1),
+    messageId: z.string(),
+    status: messageStatus,
+    // Machine-readable reason code (INVALID_NUMBER, OPTED_OUT, …); null when none.
+    reason: z.string().nullable().default(null),
+    stage: z.string(),
+    at: z.string(),
+    providerMessageId: z.string().optional(),
+    // Added after v1 shipped (optional, so events in flight stay readable):
+    // whose message it is, on delivery events that carry no content, so refunds
+    // need not wait for the status writer's row to find the account.
+    clientId: z.string().optional(),
+    accountId: z.string().optional(),
+    content: z
+      .object({
+        clientId: z.string(),
+        campaignId: z.string().nullable(),
+        recipient: z.string(),
+        sender: z.string(),
+        body: z.string(),
+        category: messageCategory,
+        encoding: messageEncoding.nullable(),
+        segments: z.number(),
+      })
+      .check(
+        checkFields({
+          text: [
+            ["clientId", 1, Infinity],
+            ["campaignId", 1, Infinity],
+            ["recipient", 1, 64],
+            ["sender", 1, 20],
+          ],
+          counts: [["segments", 0]],
+        }),
+      )
+      .optional(),
+  })
+  .check(
+    checkFields({
+      text: [
+        ["messageId", 1, 200],
+        ["reason", 0, 100],
+        ["stage", 1, 50],
+        ["providerMessageId", 0, 100],
+        ["clientId", 1, Infinity],
+        ["accountId", 1, Infinity],
+      ],
+      patterns: [["at", ISO_DATETIME, ISO_DATETIME_MESSAGE]],
+    }),
+  );
 export type MessageStatusEvent = z.infer<typeof messageStatusV1>;
 
 /** The events of one record on message-status (invalid ones of a v2 record as they were). */
@@ -191,10 +251,8 @@ export const minorUnits = minorUnitsText.transform((s) => BigInt(s));
 
 /**
  * The fields of a CDR, whichever envelope carries it: their types here, their
- * bounds in checkCdrBounds. The CDR topics carry a hundred thousand CDRs a
- * second, and zod runs a field's own checks (`.min()`, `.regex()`…) at a cost
- * of about 50 ns and 150 bytes of garbage each; one check of the whole object
- * costs a third of that. cdr-envelopes.test.ts holds it to the per-field schema.
+ * bounds in checkCdrBounds (see field-checks.ts; cdr-envelopes.test.ts holds
+ * it to the per-field schema).
  */
 const usageCdrFields = {
   cdrId: z.string(),
@@ -212,43 +270,24 @@ const usageCdrFields = {
   destination: z.string().optional(),
 };
 
-const CDR_TEXT_BOUNDS: [field: string, min: number, max: number][] = [
-  ["cdrId", 1, 200],
-  ["messageId", 1, 200],
-  ["accountId", 1, Infinity],
-  ["clientId", 1, Infinity],
-  ["campaignId", 1, Infinity],
-  ["recipient", 1, 64],
-  ["currency", 3, 3],
-  ["destination", 2, 3],
-];
-
-function cdrIssue(payload: z.core.ParsePayload<Record<string, unknown>>, field: string, message: string): void {
-  payload.issues.push({ code: "custom", path: [field], message, input: payload.value[field] });
-}
-
-/**
- * The bounds of a CDR's fields (types already checked), as issues on their
- * fields. No closure inside: tsx names every function it creates, at a cost
- * (Object.defineProperty) that here would be paid per CDR.
- */
-function checkCdrBounds(payload: z.core.ParsePayload<Record<string, unknown>>): void {
-  const cdr = payload.value;
-  for (let i = 0; i < CDR_TEXT_BOUNDS.length; i++) {
-    const [field, min, max] = CDR_TEXT_BOUNDS[i]!;
-    const text = cdr[field];
-    if (typeof text !== "string") continue; // null or absent where the type allows it
-    if (text.length < min || text.length > max) {
-      const bounds = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-      cdrIssue(payload, field, `must be ${bounds} characters`);
-    }
-  }
-  const segments = cdr.segments as number;
-  if (!Number.isInteger(segments) || segments < 1)
-    cdrIssue(payload, "segments", "must be a whole number of at least 1");
-  if (!MINOR_UNITS_TEXT.test(cdr.unitPrice as string)) cdrIssue(payload, "unitPrice", MINOR_UNITS_MESSAGE);
-  if (!MINOR_UNITS_TEXT.test(cdr.amount as string)) cdrIssue(payload, "amount", MINOR_UNITS_MESSAGE);
-}
+/** The bounds of a CDR's fields (see field-checks.ts). */
+const checkCdrBounds = checkFields({
+  text: [
+    ["cdrId", 1, 200],
+    ["messageId", 1, 200],
+    ["accountId", 1, Infinity],
+    ["clientId", 1, Infinity],
+    ["campaignId", 1, Infinity],
+    ["recipient", 1, 64],
+    ["currency", 3, 3],
+    ["destination", 2, 3],
+  ],
+  patterns: [
+    ["unitPrice", MINOR_UNITS_TEXT, MINOR_UNITS_MESSAGE],
+    ["amount", MINOR_UNITS_TEXT, MINOR_UNITS_MESSAGE],
+  ],
+  counts: [["segments", 1]],
+});
 
 // A CDR is decoded once and lives until its batch is debited: tens of
 // thousands are in memory at once, decoded a hundred thousand a second. So it
