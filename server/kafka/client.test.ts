@@ -69,6 +69,21 @@ describe("packedRequests", () => {
     expect(records.flat()).toEqual(["m-1", "m-7", "m-2"]);
     expect(records).toContainEqual(["m-7"]);
   });
+  it("packs each item once when a thousand would make a record too heavy", () => {
+    // ~500 B each: 1,000 to a record would be ~500 KB, over MAX_PACKED_RECORD_BYTES.
+    const messages = Array.from({ length: 3_000 }, (_, n) => message(n, "z".repeat(320)));
+    let packed = 0;
+    const counting = {
+      ...routedPacking,
+      pack: (items: RoutedMessage[]) => ((packed += items.length), routedPacking.pack(items)),
+    };
+    const records = packedRequests(messages, counting, 1).flat();
+    expect(packed).toBe(3_000);
+    expect(records.map((r) => itemsOf(r.value).length).reduce((a, b) => a + b, 0)).toBe(3_000);
+    for (const r of records) expect(r.value.length).toBeLessThanOrEqual(MAX_PACKED_RECORD_BYTES);
+    // Records still carry as many as fit: far more than the halves a too-heavy record was split into.
+    expect(Math.max(...records.map((r) => itemsOf(r.value).length))).toBeGreaterThan(500);
+  });
 });
 
 describe("requestsOf", () => {
