@@ -38,14 +38,17 @@ export async function writeStatusBatch(
     const existing = new Map(existingRows.map((r) => [r.id, r]));
     const inserts: Reduced[] = [];
     const updates: { event: Reduced; from: Existing }[] = [];
-    for (const [id, { event, record }] of latest) {
+    for (const [id, event] of latest) {
       const from = existing.get(id);
       if (from) {
         if (canAdvance(from.status, event.status)) updates.push({ event, from });
       } else if (event.content) {
         inserts.push(event);
       } else {
-        rejected.push({ record, error: `status ${event.status} for unknown message ${id} carries no content` });
+        rejected.push({
+          record: event.record,
+          error: `status ${event.status} for unknown message ${id} carries no content`,
+        });
       }
     }
     const delta = new Map<string, number>();
@@ -80,34 +83,53 @@ export async function writeStatusBatch(
 /**
  * Per message, the most advanced event in the batch, keeping what earlier
  * events carried that it lacks (content, provider id, when it was submitted).
+ * One object of one shape per message, merged in place: spreading each
+ * decoded event into a new object was the writer's hottest function.
  */
 function reduceToLatest(records: ConsumedRecord<MessageStatusEvent>[]) {
-  const latest = new Map<string, { event: Reduced; record: ConsumedRecord<MessageStatusEvent> }>();
+  const latest = new Map<string, Reduced>();
   for (const record of records) {
-    const event: Reduced = {
-      ...record.value,
-      submittedAt: record.value.status === "SUBMITTED" ? record.value.at : null,
-    };
-    const seen = latest.get(event.messageId);
+    const e = record.value;
+    const seen = latest.get(e.messageId);
     if (!seen) {
-      latest.set(event.messageId, { event, record });
+      latest.set(e.messageId, {
+        messageId: e.messageId,
+        status: e.status,
+        reason: e.reason,
+        at: e.at,
+        providerMessageId: e.providerMessageId ?? null,
+        content: e.content ?? null,
+        submittedAt: e.status === "SUBMITTED" ? e.at : null,
+        record,
+      });
       continue;
     }
-    const winner = statusRank(event.status) > statusRank(seen.event.status) ? event : seen.event;
-    latest.set(event.messageId, {
-      event: {
-        ...winner,
-        content: seen.event.content ?? event.content,
-        providerMessageId: winner.providerMessageId ?? seen.event.providerMessageId ?? event.providerMessageId,
-        submittedAt: seen.event.submittedAt ?? event.submittedAt,
-      },
-      record,
-    });
+    if (statusRank(e.status) > statusRank(seen.status)) {
+      seen.status = e.status;
+      seen.reason = e.reason;
+      seen.at = e.at;
+      seen.providerMessageId = e.providerMessageId ?? seen.providerMessageId;
+    } else {
+      seen.providerMessageId ??= e.providerMessageId ?? null;
+    }
+    seen.content ??= e.content ?? null;
+    seen.submittedAt ??= e.status === "SUBMITTED" ? e.at : null;
+    seen.record = record;
   }
   return latest;
 }
 
-type Reduced = MessageStatusEvent & { submittedAt: string | null };
+type Reduced = {
+  messageId: string;
+  status: MessageStatusValue;
+  reason: string | null;
+  at: string;
+  providerMessageId: string | null;
+  content: NonNullable<MessageStatusEvent["content"]> | null;
+  submittedAt: string | null;
+  /** The last record of the message in the batch: the one a rejection names. */
+  record: ConsumedRecord<MessageStatusEvent>;
+};
 
 async function insertMessages(client: PoolClient, events: Reduced[]) {
   if (events.length === 0) return [];
@@ -136,7 +158,7 @@ async function insertMessages(client: PoolClient, events: Reduced[]) {
       c.map((x) => x.encoding),
       events.map((e) => e.status),
       events.map((e) => e.reason),
-      events.map((e) => e.providerMessageId ?? null),
+      events.map((e) => e.providerMessageId),
       events.map((e) => e.at),
       events.map((e) => isFinal(e.status)),
       events.map((e) => e.submittedAt),
@@ -164,7 +186,7 @@ async function updateMessages(client: PoolClient, updates: { event: Reduced; fro
       events.map((e) => e.messageId),
       events.map((e) => e.status),
       events.map((e) => e.reason),
-      events.map((e) => e.providerMessageId ?? null),
+      events.map((e) => e.providerMessageId),
       events.map((e) => e.at),
       events.map((e) => isFinal(e.status)),
       // A deferred message is re-validated on release: its final content wins.

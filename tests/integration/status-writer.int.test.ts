@@ -97,6 +97,54 @@ describe("status writer", () => {
     expect(hot).toBeGreaterThanOrEqual(420);
   });
 
+  it("merges a message's events of one batch, in any order, into its most advanced status with what each carried", async () => {
+    const client = await createTestClient(deps.api);
+    const content = {
+      clientId: client.id,
+      campaignId: null,
+      recipient: "+447700900124",
+      sender: "TESTCO",
+      body: "Merged",
+      category: "AUTHENTICATION" as const,
+      encoding: "GSM7" as const,
+      segments: 1,
+    };
+    const [a, b, c] = [1, 2, 3].map((n) => `sw-merge-${n}-${randomUUID()}`) as [string, string, string];
+    const at = (s: number) => new Date(Date.UTC(2026, 11, 5, 8, 0, s)).toISOString();
+    await writeStatusBatch(
+      deps,
+      asRecords([
+        // a: the receipt first, then the submit, then the content.
+        event(a, "DELIVERED", { at: at(3) }),
+        event(a, "SUBMITTED", { at: at(2), providerMessageId: "pa" }),
+        event(a, "ACCEPTED", { at: at(1), content }),
+        // b: in order, the failure carrying no provider id keeps the submit's.
+        event(b, "ACCEPTED", { at: at(1), content }),
+        event(b, "SUBMITTED", { at: at(2), providerMessageId: "pb" }),
+        event(b, "UNDELIVERABLE", { at: at(4), reason: "ABSENT" }),
+        // c: accepted and submitted only.
+        event(c, "SUBMITTED", { at: at(2), providerMessageId: "pc" }),
+        event(c, "ACCEPTED", { at: at(1), content }),
+      ]),
+    );
+    const rows = await deps.db.prisma.message.findMany({ where: { id: { in: [a, b, c] } } });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const view = (id: string) => {
+      const r = byId.get(id)!;
+      return [
+        r.status,
+        r.statusReason,
+        r.providerMessageId,
+        r.submittedAt?.toISOString(),
+        r.finalAt?.toISOString(),
+        r.body,
+      ];
+    };
+    expect(view(a)).toEqual(["DELIVERED", null, "pa", at(2), at(3), "Merged"]);
+    expect(view(b)).toEqual(["UNDELIVERABLE", "ABSENT", "pb", at(2), at(4), "Merged"]);
+    expect(view(c)).toEqual(["SUBMITTED", null, "pc", at(2), undefined, "Merged"]);
+  });
+
   it("moves the campaign counters by exactly the transitions made when writers race on the same messages", async () => {
     const client = await createTestClient(deps.api);
     const upload = await deps.db.prisma.upload.create({
