@@ -130,6 +130,20 @@ describe("decodePdu", () => {
     expect(decodePdu(cases[2]!).isResponse()).toBe(true);
   });
 
+  it("decodes every submit_sm and deliver_sm into one shape, and every response into another", () => {
+    const [part] = buildSubmitParts(sms("hello"), opts);
+    const sms1 = decodePdu(packageBytes("submit_sm", part!, 1));
+    const receipt = decodePdu(packageBytes("deliver_sm", receiptFields("DELIVRD", 2, 0), 2));
+    const plain = decodePdu(packageBytes("deliver_sm", { source_addr: "447700900123", short_message: "hi" }, 3));
+    // The same keys in the same order whatever each carried: absent ones are there, undefined.
+    expect(Object.keys(receipt)).toEqual(Object.keys(sms1));
+    expect(Object.keys(plain)).toEqual(Object.keys(sms1));
+    expect(plain.receipted_message_id).toBeUndefined();
+    const ok = decodePdu(packageBytes("submit_sm_resp", { message_id: "m-1" }, 4));
+    const bare = decodePdu(packageBytes("deliver_sm_resp", {}, 5));
+    expect(Object.keys(bare)).toEqual(Object.keys(ok));
+  });
+
   it("leaves other PDUs and unknown TLVs to the package", () => {
     const bind = packageBytes("bind_transceiver", { system_id: "volley", password: "pw" }, 1);
     const [part] = buildSubmitParts(sms("hello"), opts);

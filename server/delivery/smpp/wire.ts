@@ -218,6 +218,51 @@ const decodedPrototype: object = Object.create(smpp.PDU.prototype, {
   },
 });
 
+// Decoded PDUs are built by these constructors, every field they can carry declared up front (undefined when absent),
+// so each is one object of one fixed shape. Built by adding properties one by one to Object.create(prototype), a
+// deliver_sm passed V8's limit of properties added by name at run time and became a dictionary: 3.2 µs and 2.3 KB
+// per decoded receipt.
+const DecodedResp = function (this: Record<string, unknown>) {
+  this.command_length = 0;
+  this.command_id = 0;
+  this.command_status = 0;
+  this.sequence_number = 0;
+  this.command = "";
+  this.message_id = undefined;
+} as unknown as new () => object;
+DecodedResp.prototype = decodedPrototype;
+
+const DecodedSm = function (this: Record<string, unknown>) {
+  this.command_length = 0;
+  this.command_id = 0;
+  this.command_status = 0;
+  this.sequence_number = 0;
+  this.command = "";
+  this.service_type = undefined;
+  this.source_addr_ton = undefined;
+  this.source_addr_npi = undefined;
+  this.source_addr = undefined;
+  this.dest_addr_ton = undefined;
+  this.dest_addr_npi = undefined;
+  this.destination_addr = undefined;
+  this.esm_class = undefined;
+  this.protocol_id = undefined;
+  this.priority_flag = undefined;
+  this.schedule_delivery_time = undefined;
+  this.validity_period = undefined;
+  this.registered_delivery = undefined;
+  this.replace_if_present_flag = undefined;
+  this.data_coding = undefined;
+  this.sm_default_msg_id = undefined;
+  this.short_message = undefined;
+  this.volley_message_id = undefined;
+  this.message_payload = undefined;
+  this.receipted_message_id = undefined;
+  this.message_state = undefined;
+  this.network_error_code = undefined;
+} as unknown as new () => object;
+DecodedSm.prototype = decodedPrototype;
+
 /** One whole PDU (its first four octets are its length) as the package would decode it. */
 export function decodePdu(buffer: Buffer): smpp.PDU {
   const command = COMMAND_BY_ID.get(buffer.readUInt32BE(4));
@@ -228,13 +273,14 @@ export function decodePdu(buffer: Buffer): smpp.PDU {
 
 function decodeHot(command: HotCommand, buffer: Buffer): smpp.PDU | null {
   const length = buffer.length;
-  const pdu = Object.create(decodedPrototype) as smpp.PDU;
+  const isResp = command === "submit_sm_resp" || command === "deliver_sm_resp";
+  const pdu = (isResp ? new DecodedResp() : new DecodedSm()) as unknown as smpp.PDU;
   pdu.command_length = length;
   pdu.command_id = COMMAND_ID[command];
   pdu.command_status = buffer.readUInt32BE(8);
   pdu.sequence_number = buffer.readUInt32BE(12);
   pdu.command = command;
-  if (command === "submit_sm_resp" || command === "deliver_sm_resp") {
+  if (isResp) {
     if (length === HEADER_LENGTH) return pdu;
     const end = buffer.indexOf(0, HEADER_LENGTH);
     // A message_id without its terminator, or anything after it (TLVs): the package's own reading.
@@ -265,7 +311,7 @@ function decodeHot(command: HotCommand, buffer: Buffer): smpp.PDU | null {
     const tlv = TLV_BY_ID.get(buffer.readUInt16BE(offset));
     const size = buffer.readUInt16BE(offset + 2);
     offset += 4;
-    if (!tlv || offset + size > length || tlv.name in pdu) return null;
+    if (!tlv || offset + size > length || pdu[tlv.name] !== undefined) return null;
     if (tlv.type === "int8") {
       if (size < 1) return null;
       pdu[tlv.name] = buffer[offset];
