@@ -1,7 +1,8 @@
+import { z } from "zod";
 import { describe, expect, it } from "vitest";
 import smpp from "smpp";
 import { analyzeText } from "@/server/messages/encoding";
-import { buildSubmitParts, concatenationRef, type OutboundSms } from "./encode";
+import { buildSubmitParts, concatenationRef, outboundSmsSchema, type OutboundSms } from "./encode";
 import { VOLLEY_MESSAGE_ID_TLV } from "./protocol";
 
 const UDH_OPTS = { useMessagePayload: false, registeredDelivery: true };
@@ -118,5 +119,44 @@ describe("buildSubmitParts", () => {
     const decoded = new smpp.PDU(wire);
     expect(decoded.volley_message_id).toBe("camp-1-42");
     expect(decoded.esm_class).toBe(0x40);
+  });
+});
+
+describe("outboundSmsSchema", () => {
+  // What a message handed to a provider must be, said field by field; the schema checks it in one pass.
+  const byField = z.object({
+    id: z.string().min(1).max(250),
+    from: z.string().min(1).max(20),
+    to: z.string().regex(/^\+?\d{4,20}$/),
+    text: z.string(),
+    encoding: z.enum(["GSM7", "UCS2"]).optional(),
+    urgent: z.boolean().optional(),
+  });
+  const base = { id: "m-1", from: "ACME", to: "+447911123456", text: "hi", encoding: "GSM7", urgent: false };
+  const variants: Record<string, unknown[]> = {
+    id: ["", "m", "m".repeat(250), "m".repeat(251), 5],
+    from: ["", "A", "A".repeat(20), "A".repeat(21)],
+    to: ["+447911123456", "447911123456", "+123", "+1234", "1".repeat(20), "1".repeat(21), "+44 79", "", "++44791"],
+    text: ["", 3],
+    encoding: [undefined, "UCS2", "utf8"],
+    urgent: [undefined, true, "yes"],
+  };
+
+  it("accepts and refuses exactly what the field-by-field schema does, naming the field at fault", () => {
+    let refused = 0;
+    for (const [field, values] of Object.entries(variants)) {
+      for (const value of values) {
+        const sms = { ...base, [field]: value };
+        const label = `${field} = ${JSON.stringify(value)}`;
+        const expected = byField.safeParse(sms);
+        const actual = outboundSmsSchema.safeParse(sms);
+        expect(actual.success, label).toBe(expected.success);
+        if (!expected.success) {
+          refused++;
+          expect(actual.error!.issues[0]!.path, label).toEqual([field]);
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(10);
   });
 });

@@ -1,20 +1,32 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { checkFields } from "@/server/kafka/field-checks";
 import { encodeGsm7, encodeUcs2, gsm7Septets, splitForConcatenation, type Encoding } from "@/server/messages/encoding";
 import { concatenationUdh, DATA_CODING, ESM_CLASS_UDHI } from "./protocol";
 
-export const outboundSmsSchema = z.object({
-  /** Volley message id: sent in TLV 0x1401 so the carrier (and the simulator) can tell resubmissions apart. */
-  id: z.string().min(1).max(250),
-  from: z.string().min(1).max(20),
-  /** E.164, with or without the leading "+". */
-  to: z.string().regex(/^\+?\d{4,20}$/),
-  text: z.string(),
-  /** As decided by the validator; worked out from the text when absent. */
-  encoding: z.enum(["GSM7", "UCS2"]).optional(),
-  /** High lane (one-time codes): goes ahead of ordinary messages queued on the provider. */
-  urgent: z.boolean().optional(),
-});
+/** A message as bulk-proc hands it to a provider; checked on every submit, its bounds in one pass (field-checks.ts). */
+export const outboundSmsSchema = z
+  .object({
+    /** Volley message id: sent in TLV 0x1401 so the carrier (and the simulator) can tell resubmissions apart. */
+    id: z.string(),
+    from: z.string(),
+    /** E.164, with or without the leading "+". */
+    to: z.string(),
+    text: z.string(),
+    /** As decided by the validator; worked out from the text when absent. */
+    encoding: z.enum(["GSM7", "UCS2"]).optional(),
+    /** High lane (one-time codes): goes ahead of ordinary messages queued on the provider. */
+    urgent: z.boolean().optional(),
+  })
+  .check(
+    checkFields({
+      text: [
+        ["id", 1, 250],
+        ["from", 1, 20],
+      ],
+      patterns: [["to", /^\+?\d{4,20}$/, "must be a phone number (4 to 20 digits, + allowed first)"]],
+    }),
+  );
 export type OutboundSms = z.infer<typeof outboundSmsSchema>;
 
 export type SubmitOptions = { useMessagePayload: boolean; registeredDelivery: boolean };
