@@ -148,6 +148,8 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
   // The per-PDU series, resolved once: prom-client looks labels up by hashing them on every call otherwise.
   private readonly windowGauge: { set(value: number): void };
   private readonly submittedCounter: { inc(): void };
+  /** Per receipt status, made once: labelling a counter on every receipt validated and hashed its labels each time. */
+  private readonly receiptCounters = new Map<string, { inc(): void }>();
 
   constructor(
     config: SmppProviderInput,
@@ -395,7 +397,12 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
       this.log.debug({ provider: this.config.name }, "mobile-originated, non-final or unreadable deliver_sm ignored");
       return;
     }
-    metrics.smppReceipts.inc({ ...this.labels, status: receipt.status });
+    let receiptCounter = this.receiptCounters.get(receipt.status);
+    if (!receiptCounter) {
+      receiptCounter = metrics.smppReceipts.labels({ ...this.labels, status: receipt.status });
+      this.receiptCounters.set(receipt.status, receiptCounter);
+    }
+    receiptCounter.inc();
     // Answered once the receipt is applied, as carriers expect of a receipt acknowledged: one lost to a crash before
     // then is still the carrier's, and it sends it again (the receipt path takes a repeat in its stride).
     let settled = false;
