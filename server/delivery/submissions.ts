@@ -51,23 +51,36 @@ export async function recordPending(
   validitySeconds: number,
 ): Promise<{ inserted: Map<string, SubmissionRow>; existing: Map<string, SubmissionRow> }> {
   if (messages.length === 0) return { inserted: new Map(), existing: new Map() };
-  const { rows } = await pool.query<Row>(
+  const validUntil = messages.map((m) => new Date(Date.parse(m.createdAt) + validitySeconds * 1000));
+  // Only the ids come back: a new row is what was just written, so it is built here rather than parsed out of the
+  // result (a timestamp and four more columns per message).
+  const { rows } = await pool.query<{ message_id: string }>(
     `INSERT INTO submissions (message_id, client_id, account_id, state, recipient, sender, valid_until)
      SELECT id, client_id, account_id, 'PENDING', recipient, sender, valid_until
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
           AS t(id, client_id, account_id, recipient, sender, valid_until)
      ON CONFLICT (message_id) DO NOTHING
-     RETURNING ${COLUMNS}`,
+     RETURNING message_id`,
     [
       messages.map((m) => m.messageId),
       messages.map((m) => m.clientId),
       messages.map((m) => m.accountId),
       messages.map((m) => m.recipient),
       messages.map((m) => m.sender),
-      messages.map((m) => new Date(Date.parse(m.createdAt) + validitySeconds * 1000).toISOString()),
+      validUntil.map((d) => d.toISOString()),
     ],
   );
-  const inserted = new Map(rows.map((r) => [r.message_id, toRow(r)]));
+  const validUntilOf = new Map(messages.map((m, i) => [m.messageId, validUntil[i]!]));
+  const inserted = new Map<string, SubmissionRow>();
+  for (const { message_id: id } of rows) {
+    inserted.set(id, {
+      messageId: id,
+      state: "PENDING",
+      providerMessageId: null,
+      lastError: null,
+      validUntil: validUntilOf.get(id)!,
+    });
+  }
   const found = messages.map((m) => m.messageId).filter((id) => !inserted.has(id));
   const existing = found.length > 0 ? await readSubmissions(pool, found) : new Map<string, SubmissionRow>();
   return { inserted, existing };
