@@ -92,10 +92,29 @@ export class WriteFence {
     }
   }
 
-  /** After the submissions rows were claimed: the ids whose fence is now ours (the others may be on a carrier). */
+  /**
+   * After the submissions rows were claimed: the ids whose fence is now ours (the others may be on a carrier).
+   * Nearly every fence is new: those are set by a plain SET NX each, in one pipeline (a script's GET and SET per key,
+   * run through Lua, cost Redis twice as much); only the few that exist already go through the CLAIM script.
+   */
   async claim(ids: string[]): Promise<Set<string>> {
-    const replies = await this.each("fenceClaim", ids, this.ttlSeconds);
-    return new Set(ids.filter((_, i) => replies[i] === 1));
+    if (ids.length === 0) return new Set();
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.set(fenceKey(this.prefix, id), this.token, "EX", this.ttlSeconds, "NX");
+    const replies = (await pipeline.exec()) ?? [];
+    const claimed = new Set<string>();
+    const existing: string[] = [];
+    ids.forEach((id, i) => {
+      const [err, reply] = replies[i] ?? [new Error("no reply")];
+      if (err) throw err;
+      if (reply === "OK") claimed.add(id);
+      else existing.push(id);
+    });
+    if (existing.length > 0) {
+      const verdicts = await this.each("fenceClaim", existing, this.ttlSeconds);
+      existing.forEach((id, i) => verdicts[i] === 1 && claimed.add(id));
+    }
+    return claimed;
   }
 
   async takeOver(ids: string[]): Promise<Map<string, TakeOver>> {

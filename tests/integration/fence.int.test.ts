@@ -58,6 +58,12 @@ describe("write fences", () => {
     expect(await stale.gate(m1).acquire()).toBe(true);
     expect(await fresh.claim([m1, m2])).toEqual(new Set([m2]));
     expect(await redis.get(fenceKey(prefix, m1))).toBe(`w:${stale.token}`);
+    // New fences and existing ones in one claim: the new ones set (with their expiry), the existing ones judged.
+    const [m3] = ids(1) as [string];
+    expect(await stale.claim([m3, m1, m2])).toEqual(new Set([m3, m2]));
+    expect(await redis.get(fenceKey(prefix, m2))).toBe(stale.token);
+    expect(await redis.get(fenceKey(prefix, m1))).toBe(`w:${stale.token}`);
+    expect(await redis.ttl(fenceKey(prefix, m3))).toBeGreaterThan(50);
   });
 
   it("hands a refused message back (written → claimed) so a takeover may send it", async () => {
