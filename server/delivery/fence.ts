@@ -92,29 +92,10 @@ export class WriteFence {
     }
   }
 
-  /**
-   * After the submissions rows were claimed: the ids whose fence is now ours (the others may be on a carrier).
-   * Nearly every fence is new: those are set by a plain SET NX each, in one pipeline (a script's GET and SET per key,
-   * run through Lua, cost Redis twice as much); only the few that exist already go through the CLAIM script.
-   */
+  /** After the submissions rows were claimed: the ids whose fence is now ours (the others may be on a carrier). */
   async claim(ids: string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.set(fenceKey(this.prefix, id), this.token, "EX", this.ttlSeconds, "NX");
-    const replies = (await pipeline.exec()) ?? [];
-    const claimed = new Set<string>();
-    const existing: string[] = [];
-    ids.forEach((id, i) => {
-      const [err, reply] = replies[i] ?? [new Error("no reply")];
-      if (err) throw err;
-      if (reply === "OK") claimed.add(id);
-      else existing.push(id);
-    });
-    if (existing.length > 0) {
-      const verdicts = await this.each("fenceClaim", existing, this.ttlSeconds);
-      existing.forEach((id, i) => verdicts[i] === 1 && claimed.add(id));
-    }
-    return claimed;
+    const replies = await this.each("fenceClaim", ids, this.ttlSeconds);
+    return new Set(ids.filter((_, i) => replies[i] === 1));
   }
 
   async takeOver(ids: string[]): Promise<Map<string, TakeOver>> {
