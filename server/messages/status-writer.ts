@@ -60,7 +60,7 @@ export async function writeStatusBatch(
     // In id order, as the rows above were locked: two writers inserting the same new messages (a rebalance, or a
     // redelivery beside the original) then wait for each other instead of deadlocking.
     inserts.sort((a, b) => (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0));
-    for (const e of await insertMessages(client, inserts)) bump(e.campaignId, e.status, 1);
+    for (const e of await insertMessages(client, inserts)) bump(e.campaignId, e.status, e.count);
     for (const u of await updateMessages(client, updates)) {
       bump(u.from.campaign_id, u.from.status, -1);
       bump(u.from.campaign_id, u.event.status, 1);
@@ -134,8 +134,11 @@ type Reduced = {
 async function insertMessages(client: PoolClient, events: Reduced[]) {
   if (events.length === 0) return [];
   const c = events.map((e) => e.content!);
-  const { rows } = await client.query<{ campaign_id: string | null; status: string }>(
-    `INSERT INTO messages (id, client_id, campaign_id, recipient, sender, body, category, segments, encoding,
+  // Counted per campaign and status by Postgres: the counters need no more, and a row back per message was most of
+  // what the writer kept alive across young-generation collections.
+  const { rows } = await client.query<{ campaign_id: string | null; status: string; count: number }>(
+    `WITH inserted AS (
+     INSERT INTO messages (id, client_id, campaign_id, recipient, sender, body, category, segments, encoding,
                            status, status_reason, provider_message_id, created_at, updated_at, submitted_at, final_at)
      SELECT id, client_id, campaign_id, recipient, sender, body, category, segments, encoding, status, reason, pmid,
             at, at, submitted_at, CASE WHEN is_final THEN at END
@@ -145,7 +148,8 @@ async function insertMessages(client: PoolClient, events: Reduced[]) {
           AS t(id, client_id, campaign_id, recipient, sender, body, category, segments, encoding, status, reason, pmid, at,
                is_final, submitted_at)
      ON CONFLICT (id) DO NOTHING
-     RETURNING campaign_id, status`,
+     RETURNING campaign_id, status)
+     SELECT campaign_id, status, count(*)::int AS count FROM inserted GROUP BY campaign_id, status`,
     [
       events.map((e) => e.messageId),
       c.map((x) => x.clientId),
@@ -164,7 +168,7 @@ async function insertMessages(client: PoolClient, events: Reduced[]) {
       events.map((e) => e.submittedAt),
     ],
   );
-  return rows.map((r) => ({ campaignId: r.campaign_id, status: r.status }));
+  return rows.map((r) => ({ campaignId: r.campaign_id, status: r.status, count: r.count }));
 }
 
 async function updateMessages(client: PoolClient, updates: { event: Reduced; from: Existing }[]) {
