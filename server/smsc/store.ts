@@ -57,22 +57,7 @@ const RECEIPT_FIELDS = [
 ] as const satisfies readonly (keyof PendingReceipt)[];
 
 export function encodePendingReceipt(r: PendingReceipt): string {
-  return JSON.stringify([
-    r.systemId,
-    r.messageId,
-    r.source,
-    r.sourceTon,
-    r.sourceNpi,
-    r.destination,
-    r.destTon,
-    r.destNpi,
-    r.stat,
-    r.state,
-    r.err,
-    r.submittedAt,
-    r.due,
-    r.text,
-  ]);
+  return JSON.stringify(RECEIPT_FIELDS.map((field) => r[field]));
 }
 
 /** The stored receipt, or null if it is not one (then it is dropped: there is nothing to send). */
