@@ -15,7 +15,8 @@ import { deliveryStatus, emitStatuses } from "./status-events";
 import {
   claimForSubmit,
   markUnconfirmed,
-  recordPending,
+  recordSubmissions,
+  validUntilOf,
   writeOutcomes,
   type PartMapping,
   type SubmissionOutcome,
@@ -46,10 +47,11 @@ export type BulkProcDeps = {
 type Decided = { message: RoutedMessage; outcome: SubmitOutcome };
 
 /**
- * One batch of a send lane: record every message (PENDING) before anything reaches a carrier, decide from the record
- * (already handled → skip, found mid-submit → taken over and submitted if its fence says no carrier saw it, else
- * UNCONFIRMED; past validity → EXPIRED, PENDING → submit), submit through the routed providers, then write outcomes,
- * correlation and status events in batched statements.
+ * One batch of a send lane: route every message, then record it before anything reaches a carrier, claimed at once
+ * (SUBMITTING, fenced) where it is new, valid and has an available provider, PENDING otherwise. Decisions come from
+ * the record (already handled → skip, found mid-submit → taken over and submitted if its fence says no carrier saw
+ * it, else UNCONFIRMED; past validity → EXPIRED, PENDING → claimed and submitted); then submit through the routed
+ * providers and write outcomes, correlation and status events in batched statements.
  */
 export async function processSendBatch(
   deps: BulkProcDeps,
@@ -60,45 +62,52 @@ export async function processSendBatch(
   const messages = uniqueById(records.map((r) => r.value));
   // Where a message goes back to if it has to be parked: the topic it came from.
   const topic = records[0]?.topic ?? "";
-  const { inserted: fresh, existing } = await recordPending(deps.db.pool, messages, deps.validitySeconds);
+  const expired = messages.map((m) => validUntilOf(m, deps.validitySeconds) <= now);
+
+  let rules = await deps.rules.get();
+  // Each message's rule, computed once per batch (and again only if the rules are re-read).
+  const routeAll = () =>
+    messages.map((m) => chooseRule(rules, { clientId: m.clientId, recipient: m.recipient, category: m.category }));
+  let rulesOf = routeAll();
+  const held = (rule: RoutingRuleRow | null) => rule?.providerIds.some((id) => deps.providers.has(id)) ?? false;
+  // Before rejecting anything as unroutable or without a provider, make sure neither the rules nor the providers
+  // are a few seconds stale (an operator may just have added them).
+  if (rulesOf.some((rule, i) => !expired[i] && !held(rule))) {
+    rules = await deps.rules.get(1_000);
+    await deps.providers.reload();
+    rulesOf = routeAll();
+  }
+  const firstAvailable = (rule: RoutingRuleRow | null) =>
+    held(rule) ? rule!.providerIds.find((id) => deps.providers.isAvailable(id)) : undefined;
+  // A new message that will be submitted now is claimed by its insert: no claim statement per wave.
+  const claimFor = messages.map((_, i) => (expired[i] ? null : (firstAvailable(rulesOf[i] ?? null) ?? null)));
+  const { inserted: fresh, existing } = await recordSubmissions(deps.db.pool, messages, deps.validitySeconds, claimFor);
+  const claimedAtInsert = [...fresh.values()].filter((r) => r.state === "SUBMITTING").map((r) => r.messageId);
+  const fenced = await deps.fence.claim(claimedAtInsert);
+  // A fence someone marked written on a message just recorded: a stale worker may have sent it. Never twice.
+  await markUnconfirmed(
+    deps.db.pool,
+    claimedAtInsert.filter((id) => !fenced.has(id)),
+  );
 
   const retaken = await takeOverOrphans(deps, existing);
 
   const events: MessageStatusEvent[] = [];
   const outcomes: SubmissionOutcome[] = [];
-  const candidates: RoutedMessage[] = [];
-  for (const m of messages) {
-    const found = existing.get(m.messageId);
-    const row = found ?? fresh.get(m.messageId);
-    if (!row) continue;
-    if (found) events.push(...replayedEvent(m, found));
-    if (row.state !== "PENDING" && !retaken.has(m.messageId)) continue;
-    if (row.validUntil <= now) {
-      outcomes.push(final(m, "FAILED", `EXPIRED ${VALIDITY_EXPIRED}`));
-      events.push(failureEvent(m, "EXPIRED", VALIDITY_EXPIRED, now));
-    } else {
-      candidates.push(m);
-    }
-  }
-
-  let rules = await deps.rules.get();
-  // Each candidate's rule, computed once per batch (and again only if the rules are re-read).
-  let rulesOf = candidates.map((m) =>
-    chooseRule(rules, { clientId: m.clientId, recipient: m.recipient, category: m.category }),
-  );
-  const held = (rule: RoutingRuleRow | null) => rule?.providerIds.some((id) => deps.providers.has(id)) ?? false;
-  // Before rejecting anything as unroutable or without a provider, make sure neither the rules nor the providers
-  // are a few seconds stale (an operator may just have added them).
-  if (rulesOf.some((rule) => !held(rule))) {
-    rules = await deps.rules.get(1_000);
-    await deps.providers.reload();
-    rulesOf = candidates.map((m) =>
-      chooseRule(rules, { clientId: m.clientId, recipient: m.recipient, category: m.category }),
-    );
-  }
   const routed: Routed[] = [];
   const waiting: ParkedSend[] = [];
-  candidates.forEach((m, i) => {
+  messages.forEach((m, i) => {
+    const found = existing.get(m.messageId);
+    const row = found ?? fresh.get(m.messageId);
+    if (!row) return;
+    if (found) events.push(...replayedEvent(m, found));
+    const claimed = !found && row.state === "SUBMITTING";
+    if (claimed ? !fenced.has(m.messageId) : row.state !== "PENDING" && !retaken.has(m.messageId)) return;
+    if (expired[i]) {
+      outcomes.push(final(m, "FAILED", `EXPIRED ${VALIDITY_EXPIRED}`));
+      events.push(failureEvent(m, "EXPIRED", VALIDITY_EXPIRED, now));
+      return;
+    }
     const rule = rulesOf[i] ?? null;
     if (!rule) {
       outcomes.push(final(m, "FAILED", "REJECTED NO_ROUTE"));
@@ -112,8 +121,8 @@ export async function processSendBatch(
       events.push(failureEvent(m, "REJECTED", "NO_PROVIDER", now));
       return;
     }
-    const first = rule.providerIds.find((id) => deps.providers.isAvailable(id));
-    if (first) routed.push({ message: m, providerIds: rule.providerIds, first });
+    const first = claimFor[i] ?? firstAvailable(rule);
+    if (first) routed.push({ message: m, providerIds: rule.providerIds, first, claimed });
     // Every provider on the route is down: parked rather than holding the partition for everyone behind it.
     else waiting.push({ message: m, topic, reason: "NO_PROVIDER_AVAILABLE" });
   });
@@ -260,18 +269,19 @@ async function recordOutcomes(
   return parked.length;
 }
 
-type Routed = { message: RoutedMessage; providerIds: string[]; first: string };
+/** `claimed`: already SUBMITTING and fenced (claimed by its insert); the others are claimed by their wave. */
+type Routed = { message: RoutedMessage; providerIds: string[]; first: string; claimed: boolean };
 
 /**
- * Claims (PENDING → SUBMITTING, one statement per wave) and submits in waves, a few at a time: the next wave is
- * claimed and handed to the providers while the current one is still being submitted, so the provider's window never
- * runs dry between waves. Answers are recorded (`record`) continuously, in small groups, rather than once per wave or
- * batch: a receipt that comes back 50 ms after its submit then mostly finds its mapping instead of being parked. A
- * new wave starts only once the one WAVES_IN_PROGRESS places before it is fully recorded, so a worker that dies leaves
- * at most that many waves SUBMITTING: on redelivery, those its fences show it never wrote are submitted by the next
- * worker, the few it had on the wire become UNCONFIRMED and are never resubmitted; the rest of its batch is still
- * PENDING and goes out normally. The high lane's batches are small and go in one wave, ahead of
- * the low lane (see LanePriority). Returns the sum of what `record` returned.
+ * Submits in waves, a few at a time: the next wave is handed to the providers while the current one is still being
+ * submitted, so the provider's window never runs dry between waves. A wave's messages that were not claimed by their
+ * insert (PENDING ones: redelivered, taken over, parked earlier) are claimed first (PENDING → SUBMITTING, one
+ * statement). Answers are recorded (`record`) continuously, in small groups, rather than once per wave or batch: a
+ * receipt that comes back 50 ms after its submit then mostly finds its mapping instead of being parked. A new wave
+ * starts only once the one WAVES_IN_PROGRESS places before it is fully recorded. A worker that dies leaves what it
+ * had not recorded SUBMITTING: on redelivery, those its fences show it never wrote are submitted by the next worker,
+ * the few it had on the wire become UNCONFIRMED and are never resubmitted. The high lane's batches are small and go
+ * in one wave, ahead of the low lane (see LanePriority). Returns the sum of what `record` returned.
  */
 async function submitInWaves(
   deps: BulkProcDeps,
@@ -282,9 +292,11 @@ async function submitInWaves(
   const waveSize = lane === "high" ? Math.max(1, routed.length) : (deps.lowWaveSize ?? DEFAULT_LOW_WAVE);
   const recorder = new GroupRecorder(record);
   const runWave = async (wave: Routed[]): Promise<void> => {
+    const toClaim = wave.filter((r) => !r.claimed);
+    if (toClaim.length === 0) return submitWave(deps, lane, wave, (decided) => recorder.add(decided));
     const claimed = await claimForSubmit(
       deps.db.pool,
-      wave.map((r) => ({
+      toClaim.map((r) => ({
         messageId: r.message.messageId,
         // Whichever is available now: the route's state may have changed since the batch was routed.
         providerId: r.providerIds.find((id) => deps.providers.isAvailable(id)) ?? r.first,
@@ -299,7 +311,7 @@ async function submitInWaves(
     await submitWave(
       deps,
       lane,
-      wave.filter((r) => fenced.has(r.message.messageId)),
+      wave.filter((r) => r.claimed || fenced.has(r.message.messageId)),
       (decided) => recorder.add(decided),
     );
   };

@@ -41,24 +41,32 @@ export async function readSubmissions(pool: Pool, ids: string[]): Promise<Map<st
 }
 
 /**
- * Every message's row: PENDING for those seen for the first time (one insert), the stored one for the others (read
- * only for those the insert found there: on the normal path, a batch of new messages costs one statement).
+ * Every message's row, inserted once: claimed for its provider at once (SUBMITTING) where `claimFor` names one (the
+ * message is about to be submitted), PENDING otherwise; the stored one for the others (read only for those the
+ * insert found there: on the normal path, a batch of new messages costs one statement and no claim after it).
  * `existing` holds the rows that were there before this call (a redelivery, or a rebalance's other worker).
  */
-export async function recordPending(
+export const validUntilOf = (m: RoutedMessage, validitySeconds: number): Date =>
+  new Date(Date.parse(m.createdAt) + validitySeconds * 1000);
+
+export async function recordSubmissions(
   pool: Pool,
   messages: RoutedMessage[],
   validitySeconds: number,
+  /** Per message (same order): the provider it is claimed for, or null to leave it PENDING. */
+  claimFor: (string | null)[] = [],
 ): Promise<{ inserted: Map<string, SubmissionRow>; existing: Map<string, SubmissionRow> }> {
   if (messages.length === 0) return { inserted: new Map(), existing: new Map() };
-  const validUntil = messages.map((m) => new Date(Date.parse(m.createdAt) + validitySeconds * 1000));
+  const validUntil = messages.map((m) => validUntilOf(m, validitySeconds));
   // Only the ids come back: a new row is what was just written, so it is built here rather than parsed out of the
   // result (a timestamp and four more columns per message).
   const { rows } = await pool.query<{ message_id: string }>(
-    `INSERT INTO submissions (message_id, client_id, account_id, state, recipient, sender, valid_until)
-     SELECT id, client_id, account_id, 'PENDING', recipient, sender, valid_until
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-          AS t(id, client_id, account_id, recipient, sender, valid_until)
+    `INSERT INTO submissions (message_id, client_id, account_id, state, provider_id, attempts, recipient, sender,
+                             valid_until)
+     SELECT id, client_id, account_id, CASE WHEN pid IS NULL THEN 'PENDING' ELSE 'SUBMITTING' END::"SubmissionState",
+            pid, (pid IS NOT NULL)::int, recipient, sender, valid_until
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
+          AS t(id, client_id, account_id, recipient, sender, valid_until, pid)
      ON CONFLICT (message_id) DO NOTHING
      RETURNING message_id`,
     [
@@ -68,17 +76,19 @@ export async function recordPending(
       messages.map((m) => m.recipient),
       messages.map((m) => m.sender),
       validUntil.map((d) => d.toISOString()),
+      messages.map((_, i) => claimFor[i] ?? null),
     ],
   );
-  const validUntilOf = new Map(messages.map((m, i) => [m.messageId, validUntil[i]!]));
+  const index = new Map(messages.map((m, i) => [m.messageId, i]));
   const inserted = new Map<string, SubmissionRow>();
   for (const { message_id: id } of rows) {
+    const i = index.get(id)!;
     inserted.set(id, {
       messageId: id,
-      state: "PENDING",
+      state: claimFor[i] ? "SUBMITTING" : "PENDING",
       providerMessageId: null,
       lastError: null,
-      validUntil: validUntilOf.get(id)!,
+      validUntil: validUntil[i]!,
     });
   }
   const found = messages.map((m) => m.messageId).filter((id) => !inserted.has(id));

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claimForSubmit, recordPending, writeOutcomes } from "@/server/delivery/submissions";
+import { claimForSubmit, recordSubmissions, writeOutcomes } from "@/server/delivery/submissions";
 import type { RoutedMessage } from "@/server/kafka/topics";
 import { createTestClient, createTestDeps, hotUpdatesOf, indexesAndOptions, waitFor } from "./helpers";
 
@@ -57,9 +57,9 @@ describe("submissions", () => {
     const ids = messages.map((m) => m.messageId);
     try {
       const hotBefore = await hotUpdatesOf(deps.db.pool, "submissions");
-      expect((await recordPending(deps.db.pool, messages, 3_600)).inserted.size).toBe(300);
+      expect((await recordSubmissions(deps.db.pool, messages, 3_600)).inserted.size).toBe(300);
       // Again (a redelivered batch): nothing inserted, every row found as it was.
-      const again = await recordPending(deps.db.pool, messages, 3_600);
+      const again = await recordSubmissions(deps.db.pool, messages, 3_600);
       expect(again.inserted.size).toBe(0);
       expect([...again.existing.values()].filter((r) => r.state === "PENDING").length).toBe(300);
       const claimed = await claimForSubmit(
@@ -94,6 +94,37 @@ describe("submissions", () => {
         { timeoutMs: 30_000, what: "HOT updates of submissions" },
       );
       expect(hot).toBeGreaterThanOrEqual(420);
+
+      // Claimed by their insert (bulk-proc's normal path): SUBMITTING for their provider at once, one attempt, and a
+      // claim statement finds nothing left to claim; unclaimed ones are PENDING beside them.
+      const more = messages.map((m) => ({ ...m, messageId: `${m.messageId}-b` }));
+      ids.push(...more.map((m) => m.messageId));
+      const recorded = await recordSubmissions(
+        deps.db.pool,
+        more,
+        3_600,
+        more.map((_, i) => (i % 3 === 0 ? null : provider.id)),
+      );
+      expect([...recorded.inserted.values()].filter((r) => r.state === "SUBMITTING").length).toBe(200);
+      const stored = await deps.db.pool.query<{
+        state: string;
+        provider_id: string | null;
+        attempts: number;
+        n: number;
+      }>(
+        `SELECT state, provider_id, attempts, count(*)::int AS n FROM submissions WHERE message_id = ANY($1::text[])
+         GROUP BY 1, 2, 3 ORDER BY 1`,
+        [more.map((m) => m.messageId)],
+      );
+      expect(stored.rows).toEqual([
+        { state: "PENDING", provider_id: null, attempts: 0, n: 100 },
+        { state: "SUBMITTING", provider_id: provider.id, attempts: 1, n: 200 },
+      ]);
+      const reclaimed = await claimForSubmit(
+        deps.db.pool,
+        more.map((m) => ({ messageId: m.messageId, providerId: provider.id })),
+      );
+      expect(reclaimed.size).toBe(100);
     } finally {
       await deps.db.pool.query("DELETE FROM provider_messages WHERE message_id = ANY($1::text[])", [ids]);
       await deps.db.pool.query("DELETE FROM submissions WHERE message_id = ANY($1::text[])", [ids]);
