@@ -17,10 +17,11 @@ for i = 1, #KEYS / 2 do
   local tally, delivered = KEYS[2 * i - 1], KEYS[2 * i]
   local part, status = ARGV[3 * i - 1], ARGV[3 * i]
   out[i] = 0
-  if redis.call('HEXISTS', tally, 'done') == 1 then
-    if redis.call('HGET', tally, 'by') == part and redis.call('HEXISTS', tally, 'produced') == 0 then out[i] = 1 end
+  local seen = redis.call('HMGET', tally, 'done', 'by', 'produced', 'total')
+  if seen[1] then
+    if seen[2] == part and not seen[3] then out[i] = 1 end
   else
-    local total = tonumber(redis.call('HGET', tally, 'total') or ARGV[3 * i + 1])
+    local total = tonumber(seen[4] or ARGV[3 * i + 1])
     if status ~= 'DELIVERED' or total <= 1 then
       redis.call('HSET', tally, 'done', status, 'by', part)
       redis.call('EXPIRE', tally, ttl)

@@ -8,17 +8,23 @@ const DEDUPE_TTL_SECONDS = 14 * 24 * 3600;
 
 // Claims many numbers per call (KEYS[i] with ARGV[2i-1] the number and ARGV[2i] the message id; the last ARGV is the
 // TTL) and answers each one's owner, in order: one script call per few hundred messages instead of one per message.
+// A new number is one HSETNX (the owner is read only when the number was taken), and a campaign's key gets its TTL
+// once per call: its messages come in runs.
 const CLAIM_SCRIPT = `
 local out = {}
 local ttl = ARGV[#ARGV]
+local touched = {}
 for i, key in ipairs(KEYS) do
-  local owner = redis.call('HGET', key, ARGV[2 * i - 1])
-  if not owner then
-    owner = ARGV[2 * i]
-    redis.call('HSET', key, ARGV[2 * i - 1], owner)
-    redis.call('EXPIRE', key, ttl)
+  local number, id = ARGV[2 * i - 1], ARGV[2 * i]
+  if redis.call('HSETNX', key, number, id) == 1 then
+    out[i] = id
+    if not touched[key] then
+      redis.call('EXPIRE', key, ttl)
+      touched[key] = true
+    end
+  else
+    out[i] = redis.call('HGET', key, number)
   end
-  out[i] = owner
 end
 return out
 `;
