@@ -103,7 +103,8 @@ export async function processSendBatch(
     if (found) events.push(...replayedEvent(m, found));
     const claimed = !found && row.state === "SUBMITTING";
     if (claimed ? !fenced.has(m.messageId) : row.state !== "PENDING" && !retaken.has(m.messageId)) return;
-    if (expired[i]) {
+    // A stored row keeps the validity it was recorded with.
+    if (row.validUntil <= now) {
       outcomes.push(final(m, "FAILED", `EXPIRED ${VALIDITY_EXPIRED}`));
       events.push(failureEvent(m, "EXPIRED", VALIDITY_EXPIRED, now));
       return;
