@@ -103,8 +103,9 @@ describe("requestsOf", () => {
 });
 
 describe("kafkajs log levels", () => {
-  it("keeps errors as errors but logs a group rebalance, which kafkajs rejoins by itself, as info", () => {
+  it("keeps errors as errors but logs what kafkajs handles by itself (a group rebalance, a topic another worker created) as info", () => {
     expect(pinoLevelOf(logLevel.ERROR, { error: "The group is rebalancing, so a rejoin is needed" })).toBe("info");
+    expect(pinoLevelOf(logLevel.ERROR, { error: "Topic creation errors" })).toBe("info");
     expect(pinoLevelOf(logLevel.ERROR, { error: "This server does not host this topic-partition" })).toBe("error");
     expect(pinoLevelOf(logLevel.ERROR, {})).toBe("error");
     expect(pinoLevelOf(logLevel.WARN, {})).toBe("warn");

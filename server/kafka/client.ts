@@ -37,10 +37,13 @@ export function createKafka(config: KafkaConfig, log: Logger): Kafka {
   });
 }
 
-// Broker answers kafkajs logs as errors although they are how a group works:
-// every member that joins or leaves makes the others rejoin, and kafkajs does
-// so by itself. At error level they would page someone on every deploy.
-const ROUTINE_BROKER_ANSWERS = new Set(["The group is rebalancing, so a rejoin is needed"]);
+// Broker answers kafkajs logs as errors although kafkajs handles them itself. At error level they would page someone
+// on every deploy:
+// - a group rebalance: every member that joins or leaves makes the others rejoin, and kafkajs does so by itself;
+// - topic creation errors: workers starting together all create the missing topics, and all but one are told they
+//   exist already, which kafkajs's createTopics takes as done; any other creation error it throws, and the caller of
+//   ensureTopics reports that.
+const ROUTINE_BROKER_ANSWERS = new Set(["The group is rebalancing, so a rejoin is needed", "Topic creation errors"]);
 
 /** The pino level of a kafkajs log entry. */
 export function pinoLevelOf(level: logLevel, entry: Record<string, unknown>): "error" | "warn" | "info" | "debug" {
