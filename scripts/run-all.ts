@@ -8,7 +8,14 @@ import { WORKER_NODE_FLAGS, WORKER_NODE_OPTIONS } from "./worker-node";
 // SIGTERM so each process finishes its batch, commits and disconnects; a
 // process that dies on its own is restarted with backoff.
 
-type Proc = { name: string; cmd: string; args: string[]; hasHealthPort?: boolean };
+type Proc = {
+  name: string;
+  cmd: string;
+  args: string[];
+  hasHealthPort?: boolean;
+  /** Stopped only once this other process has exited: it still needs this one while it drains. */
+  stopsAfter?: string;
+};
 
 const mode = process.argv.includes("--prod") ? "prod" : "dev";
 const env = loadEnv();
@@ -43,7 +50,15 @@ const WORKERS: Proc[] = [
     args: ["--import", "tsx", "workers/postpaid-manager.ts"],
     hasHealthPort: true,
   },
-  { name: "smsc-simulator", cmd: node, args: ["--import", "tsx", "workers/smsc-simulator.ts"], hasHealthPort: true },
+  // The carrier stays up until bulk-proc has its window's answers: stopped together, the submits on the wire would
+  // end UNCONFIRMED.
+  {
+    name: "smsc-simulator",
+    cmd: node,
+    args: ["--import", "tsx", "workers/smsc-simulator.ts"],
+    hasHealthPort: true,
+    stopsAfter: "bulk-proc",
+  },
   { name: "bulk-proc", cmd: node, args: ["--import", "tsx", "workers/bulk-proc.ts"], hasHealthPort: true },
 ];
 
@@ -80,6 +95,7 @@ function start(proc: Proc, attempt = 0): void {
     if (stopping) {
       log.info({ proc: proc.name, code, signal }, "stopped");
       if (running.size === 0) process.exit(0);
+      stopWaiting();
       return;
     }
     // A process that ran a while before dying starts over at a short delay.
@@ -95,7 +111,7 @@ function stopAll(signal: NodeJS.Signals): void {
   stopping = true;
   log.info({ signal }, "stopping all processes");
   if (running.size === 0) process.exit(0);
-  for (const child of running.values()) child.kill("SIGTERM");
+  stopWaiting();
   setTimeout(() => {
     for (const [name, child] of running) {
       log.error({ proc: name }, "did not stop in time, killing");
@@ -103,6 +119,18 @@ function stopAll(signal: NodeJS.Signals): void {
     }
     process.exit(1);
   }, 45_000).unref();
+}
+
+const signalled = new Set<string>();
+
+/** Sends SIGTERM to every running process that is not waiting for another one to exit first. */
+function stopWaiting(): void {
+  for (const [name, child] of running) {
+    const after = procs.find((p) => p.name === name)?.stopsAfter;
+    if (signalled.has(name) || (after && running.has(after))) continue;
+    signalled.add(name);
+    child.kill("SIGTERM");
+  }
 }
 
 process.on("SIGINT", () => stopAll("SIGINT"));
