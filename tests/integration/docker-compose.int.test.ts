@@ -125,6 +125,14 @@ describe("docker-compose.yml", () => {
     }
   });
 
+  it("stops the SMSC simulator after bulk-proc (compose stops dependents first), and bulk-proc after its infrastructure is up", () => {
+    const dependsOn = resolvedConfig().services["bulk-proc"]?.depends_on ?? {};
+    const names = Array.isArray(dependsOn) ? dependsOn : Object.keys(dependsOn);
+    for (const name of ["smsc-simulator", "migrate", "kafka", "redis"]) {
+      expect(names, `bulk-proc should depend on ${name}`).toContain(name);
+    }
+  });
+
   it("points every app service at the same database, Redis and Kafka", () => {
     const services = resolvedConfig().services;
     const appImage = services.web?.image;
