@@ -127,6 +127,11 @@ type Proc = {
   eventLoopP99Ms: number;
 };
 const procs: Proc[] = [];
+// However the benchmark ends (even by an uncaught error), none of its workers outlives it: a simulator left behind
+// would hold its port and Redis namespace, and workers their consumer groups.
+process.on("exit", () => {
+  for (const p of procs) if (isRunning(p.child)) p.child.kill("SIGKILL");
+});
 
 /** The preferred port if nothing listens on it, else the next free one after it. */
 async function freePort(preferred: number, taken: Set<number>): Promise<number> {
