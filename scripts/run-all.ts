@@ -68,6 +68,8 @@ const procs: Proc[] = [
 ];
 
 const running = new Map<string, ChildProcess>();
+// Sent SIGTERM already (while stopping).
+const signalled = new Set<string>();
 let stopping = false;
 
 function healthPort(proc: Proc): number | undefined {
@@ -120,8 +122,6 @@ function stopAll(signal: NodeJS.Signals): void {
     process.exit(1);
   }, 45_000).unref();
 }
-
-const signalled = new Set<string>();
 
 /** Sends SIGTERM to every running process that is not waiting for another one to exit first. */
 function stopWaiting(): void {

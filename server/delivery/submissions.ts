@@ -40,15 +40,16 @@ export async function readSubmissions(pool: Pool, ids: string[]): Promise<Map<st
   return new Map(rows.map((r) => [r.message_id, toRow(r)]));
 }
 
+/** Until when a message may still be submitted: its creation plus the validity period. */
+export const validUntilOf = (m: RoutedMessage, validitySeconds: number): Date =>
+  new Date(Date.parse(m.createdAt) + validitySeconds * 1000);
+
 /**
  * Every message's row, inserted once: claimed for its provider at once (SUBMITTING) where `claimFor` names one (the
  * message is about to be submitted), PENDING otherwise; the stored one for the others (read only for those the
  * insert found there: on the normal path, a batch of new messages costs one statement and no claim after it).
  * `existing` holds the rows that were there before this call (a redelivery, or a rebalance's other worker).
  */
-export const validUntilOf = (m: RoutedMessage, validitySeconds: number): Date =>
-  new Date(Date.parse(m.createdAt) + validitySeconds * 1000);
-
 export async function recordSubmissions(
   pool: Pool,
   messages: RoutedMessage[],

@@ -4,9 +4,9 @@ import { claimForSubmit, recordSubmissions, writeOutcomes } from "@/server/deliv
 import type { RoutedMessage } from "@/server/kafka/topics";
 import { createTestClient, createTestDeps, hotUpdatesOf, indexesAndOptions, waitFor } from "./helpers";
 
-// bulk-proc's submissions table against the real Postgres: a message's row is inserted once and updated twice
-// (claimed, then submitted), and those updates are heap-only (HOT), which is why no index of `submissions` may name a
-// column they change.
+// bulk-proc's submissions table against the real Postgres: a message's row is inserted once (already claimed, on
+// bulk-proc's normal path) and updated once or twice (claimed if it was inserted PENDING, then submitted), and those
+// updates are heap-only (HOT), which is why no index of `submissions` may name a column they change.
 
 let deps: Awaited<ReturnType<typeof createTestDeps>>;
 
