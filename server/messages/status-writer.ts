@@ -8,67 +8,71 @@ import type { Db } from "../db";
 import type { ConsumedRecord, Rejected } from "../kafka/consumer";
 import type { MessageStatusEvent, MessageStatusValue } from "../kafka/topics";
 import { metrics } from "../observability/metrics";
-import { canAdvance, isFinal, statusRank } from "./status";
-
-type Existing = { id: string; status: MessageStatusValue; campaign_id: string | null };
+import { isFinal, statusRank, statusRankSql } from "./status";
 
 /**
  * Persists a batch of status events in one transaction: new messages in one
- * multi-row insert, transitions in one multi-row update (forward only), and
- * the per-campaign counters by the difference; then copies the counters to
- * Redis and completes campaigns whose every message is final. A replayed
- * batch finds every transition already made and changes nothing.
+ * multi-row insert, transitions in one multi-row update (forward only, which
+ * returns where each message came from), and the per-campaign counters by the
+ * difference; then copies the counters to Redis and completes campaigns whose
+ * every message is final. A replayed batch finds every transition already
+ * made and changes nothing.
  */
 export async function writeStatusBatch(
   deps: { db: Db; redis: Redis },
   records: ConsumedRecord<MessageStatusEvent>[],
 ): Promise<Rejected<MessageStatusEvent>[]> {
-  const latest = reduceToLatest(records);
+  // In id order: two writers on the same messages (a rebalance, or a redelivery beside the original) then take their
+  // rows in the same order and wait for each other instead of deadlocking.
+  const events = [...reduceToLatest(records).values()].sort((a, b) =>
+    a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0,
+  );
   const client = await deps.db.pool.connect();
   let counters: CounterRow[] = [];
   let completed: string[] = [];
   const rejected: Rejected<MessageStatusEvent>[] = [];
   try {
     await client.query("BEGIN");
-    const ids = [...latest.keys()];
-    const { rows: existingRows } = await client.query<Existing>(
-      "SELECT id, status, campaign_id FROM messages WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE",
-      [ids],
-    );
-    const existing = new Map(existingRows.map((r) => [r.id, r]));
-    const inserts: Reduced[] = [];
-    const updates: { event: Reduced; from: Existing }[] = [];
-    for (const [id, event] of latest) {
-      const from = existing.get(id);
-      if (from) {
-        if (canAdvance(from.status, event.status)) updates.push({ event, from });
-      } else if (event.content) {
-        inserts.push(event);
-      } else {
-        rejected.push({
-          record: event.record,
-          error: `status ${event.status} for unknown message ${id} carries no content`,
-        });
-      }
-    }
     const delta = new Map<string, number>();
     const bump = (campaignId: string | null, status: string, by: number) => {
       if (!campaignId) return;
       const key = `${campaignId}\u0000${status}`;
       delta.set(key, (delta.get(key) ?? 0) + by);
     };
-    // In id order, as the rows above were locked: two writers inserting the same new messages (a rebalance, or a
-    // redelivery beside the original) then wait for each other instead of deadlocking.
-    inserts.sort((a, b) => (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0));
-    for (const e of await insertMessages(client, inserts)) bump(e.campaignId, e.status, e.count);
-    for (const u of await updateMessages(client, updates)) {
-      bump(u.from.campaign_id, u.from.status, -1);
-      bump(u.from.campaign_id, u.event.status, 1);
+    // An event with content inserts its message unless it exists. Then every event moves its message, if that is a
+    // step forward: one just inserted is where its event put it, so only the others move.
+    const inserted = await insertMessages(
+      client,
+      events.filter((e) => e.content),
+    );
+    let written = 0;
+    for (const c of inserted) {
+      bump(c.campaignId, c.status, c.count);
+      written += c.count;
+    }
+    for (const m of await updateMessages(client, events)) {
+      bump(m.campaignId, m.from, -m.count);
+      bump(m.campaignId, m.status, m.count);
+      written += m.count;
+    }
+    // Some changed nothing: already as far (a replay, a late event) or, without content, a message nobody inserted.
+    if (written < events.length) {
+      const unknown = await unknownMessages(
+        client,
+        events.filter((e) => !e.content).map((e) => e.messageId),
+      );
+      for (const e of events) {
+        if (!unknown.has(e.messageId)) continue;
+        rejected.push({
+          record: e.record,
+          error: `status ${e.status} for unknown message ${e.messageId} carries no content`,
+        });
+      }
     }
     counters = await applyCounterDelta(client, delta);
     completed = await completeFinishedCampaigns(client, unique(counters.map((c) => c.campaignId)));
     await client.query("COMMIT");
-    metrics.statusesWritten.inc(inserts.length + updates.length);
+    metrics.statusesWritten.inc(written);
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw err;
@@ -171,11 +175,16 @@ async function insertMessages(client: PoolClient, events: Reduced[]) {
   return rows.map((r) => ({ campaignId: r.campaign_id, status: r.status, count: r.count }));
 }
 
-async function updateMessages(client: PoolClient, updates: { event: Reduced; from: Existing }[]) {
-  if (updates.length === 0) return [];
-  const events = updates.map((u) => u.event);
-  await client.query(
-    `UPDATE messages m SET
+/**
+ * Moves each message forward to its event's status, where that is a step forward from the stored one (decided on
+ * the row as the update finds it, under its lock), and returns how many moved per campaign, from-status and status.
+ */
+async function updateMessages(client: PoolClient, events: Reduced[]) {
+  if (events.length === 0) return [];
+  const { rows } = await client.query<{ campaign_id: string | null; from: string; status: string; count: number }>(
+    `WITH moved AS (
+     UPDATE messages m SET
+       prev_status = m.status,
        status = u.status, status_reason = u.reason, updated_at = u.at,
        provider_message_id = COALESCE(u.pmid, m.provider_message_id),
        submitted_at = COALESCE(m.submitted_at, u.submitted_at),
@@ -183,9 +192,12 @@ async function updateMessages(client: PoolClient, updates: { event: Reduced; fro
        recipient = COALESCE(u.recipient, m.recipient), body = COALESCE(u.body, m.body),
        segments = COALESCE(u.segments, m.segments), encoding = COALESCE(u.encoding, m.encoding)
      FROM unnest($1::text[], $2::"MessageStatus"[], $3::text[], $4::text[], $5::timestamptz[], $6::bool[],
-                 $7::text[], $8::text[], $9::int[], $10::text[], $11::timestamptz[])
-          AS u(id, status, reason, pmid, at, is_final, recipient, body, segments, encoding, submitted_at)
-     WHERE m.id = u.id`,
+                 $7::text[], $8::text[], $9::int[], $10::text[], $11::timestamptz[], $12::int[])
+          AS u(id, status, reason, pmid, at, is_final, recipient, body, segments, encoding, submitted_at, rank)
+     WHERE m.id = u.id AND ${STORED_RANK} < u.rank
+     RETURNING m.campaign_id, m.prev_status, m.status)
+     SELECT campaign_id, prev_status AS from, status, count(*)::int AS count FROM moved
+     GROUP BY campaign_id, prev_status, status`,
     [
       events.map((e) => e.messageId),
       events.map((e) => e.status),
@@ -199,9 +211,22 @@ async function updateMessages(client: PoolClient, updates: { event: Reduced; fro
       events.map((e) => e.content?.segments ?? null),
       events.map((e) => e.content?.encoding ?? null),
       events.map((e) => e.submittedAt),
+      events.map((e) => statusRank(e.status)),
     ],
   );
-  return updates;
+  return rows.map((r) => ({ campaignId: r.campaign_id, from: r.from, status: r.status, count: r.count }));
+}
+
+const STORED_RANK = statusRankSql("m.status");
+
+/** Of these ids, those no message has. */
+async function unknownMessages(client: PoolClient, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const { rows } = await client.query<{ id: string }>(
+    `SELECT u.id FROM unnest($1::text[]) AS u(id) WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = u.id)`,
+    [ids],
+  );
+  return new Set(rows.map((r) => r.id));
 }
 
 async function applyCounterDelta(client: PoolClient, delta: Map<string, number>) {

@@ -26,6 +26,14 @@ export function isFinal(status: MessageStatusValue): boolean {
   return RANK[status] === 4;
 }
 
+/** The rank of a `"MessageStatus"` SQL expression, as SQL: one CASE built from the same table as statusRank. */
+export function statusRankSql(expression: string): string {
+  const byRank = new Map<number, string[]>();
+  for (const [status, rank] of Object.entries(RANK)) byRank.set(rank, [...(byRank.get(rank) ?? []), `'${status}'`]);
+  const whens = [...byRank].map(([rank, statuses]) => `WHEN ${expression} IN (${statuses.join(", ")}) THEN ${rank}`);
+  return `(CASE ${whens.join(" ")} END)`;
+}
+
 /** Whether a message at `current` may move to `next`. */
 export function canAdvance(current: MessageStatusValue, next: MessageStatusValue): boolean {
   return RANK[next] > RANK[current];

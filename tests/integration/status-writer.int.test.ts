@@ -20,7 +20,15 @@ afterAll(async () => {
   await deps.close();
 });
 
-const UPDATED_COLUMNS = ["status", "status_reason", "provider_message_id", "updated_at", "submitted_at", "final_at"];
+const UPDATED_COLUMNS = [
+  "status",
+  "prev_status",
+  "status_reason",
+  "provider_message_id",
+  "updated_at",
+  "submitted_at",
+  "final_at",
+];
 
 let offset = 0;
 const asRecords = (events: MessageStatusEvent[]) =>
@@ -143,6 +151,51 @@ describe("status writer", () => {
     expect(view(a)).toEqual(["DELIVERED", null, "pa", at(2), at(3), "Merged"]);
     expect(view(b)).toEqual(["UNDELIVERABLE", "ABSENT", "pb", at(2), at(4), "Merged"]);
     expect(view(c)).toEqual(["SUBMITTED", null, "pc", at(2), undefined, "Merged"]);
+  });
+
+  it("rejects a status for a message nobody inserted, alone, and records where each moved message came from", async () => {
+    const client = await createTestClient(deps.api);
+    const content = {
+      clientId: client.id,
+      campaignId: null,
+      recipient: "+447700900125",
+      sender: "TESTCO",
+      body: "Known",
+      category: "MARKETING" as const,
+      encoding: "GSM7" as const,
+      segments: 1,
+    };
+    const [known, fresh, ghost] = ["known", "fresh", "ghost"].map((n) => `sw-${n}-${randomUUID()}`) as [
+      string,
+      string,
+      string,
+    ];
+    await writeStatusBatch(deps, asRecords([event(known, "ACCEPTED", { content })]));
+    const records = asRecords([
+      event(known, "SUBMITTED", { providerMessageId: "pk" }),
+      event(fresh, "ACCEPTED", { content }),
+      // No content and no row: nothing to write it on.
+      event(ghost, "DELIVERED"),
+    ]);
+    const rejected = await writeStatusBatch(deps, records);
+    expect(rejected.map((r) => [r.record.value.messageId, r.error])).toEqual([
+      [ghost, `status DELIVERED for unknown message ${ghost} carries no content`],
+    ]);
+    // A late ACCEPTED and a repeated SUBMITTED change nothing and are no one's error.
+    expect(
+      await writeStatusBatch(
+        deps,
+        asRecords([event(known, "ACCEPTED", { content }), event(known, "SUBMITTED", { providerMessageId: "pk" })]),
+      ),
+    ).toEqual([]);
+    const { rows } = await deps.db.pool.query<{ id: string; status: string; prev_status: string | null }>(
+      "SELECT id, status, prev_status FROM messages WHERE id = ANY($1::text[]) ORDER BY status",
+      [[known, fresh, ghost]],
+    );
+    expect(rows).toEqual([
+      { id: fresh, status: "ACCEPTED", prev_status: null },
+      { id: known, status: "SUBMITTED", prev_status: "ACCEPTED" },
+    ]);
   });
 
   it("moves the campaign counters by exactly the transitions made when writers race on the same messages", async () => {
