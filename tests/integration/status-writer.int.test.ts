@@ -48,6 +48,23 @@ function event(
   return { v: 1, messageId, status, reason: null, stage: "test", at: new Date().toISOString(), ...extra };
 }
 
+/** What a message's first status event carries (its row's content): one GSM-7 segment from TESTCO. */
+function contentOf(
+  clientId: string,
+  c: { campaignId?: string; recipient: string; body: string; category?: "MARKETING" | "AUTHENTICATION" },
+): NonNullable<MessageStatusEvent["content"]> {
+  return {
+    clientId,
+    campaignId: c.campaignId ?? null,
+    recipient: c.recipient,
+    sender: "TESTCO",
+    body: c.body,
+    category: c.category ?? "MARKETING",
+    encoding: "GSM7",
+    segments: 1,
+  };
+}
+
 describe("status writer", () => {
   it("keeps every column its updates change out of the indexes of messages, and room for HOT updates on its pages", async () => {
     const { indexed, options } = await indexesAndOptions(deps.db.pool, "messages");
@@ -59,16 +76,10 @@ describe("status writer", () => {
   it("inserts each message once, moves it forward only, and updates it without new index entries", async () => {
     const client = await createTestClient(deps.api);
     const ids = Array.from({ length: 300 }, () => `sw-${randomUUID()}`);
-    const content = {
-      clientId: client.id,
-      campaignId: null,
+    const content = contentOf(client.id, {
       recipient: "+447700900123",
-      sender: "TESTCO",
       body: "Your order has shipped and will arrive tomorrow between 9 and 5.",
-      category: "MARKETING" as const,
-      encoding: "GSM7" as const,
-      segments: 1,
-    };
+    });
     const hotBefore = await hotUpdatesOf(deps.db.pool, "messages");
 
     await writeStatusBatch(deps, asRecords(ids.map((id) => event(id, "ACCEPTED", { content }))));
@@ -107,16 +118,7 @@ describe("status writer", () => {
 
   it("merges a message's events of one batch, in any order, into its most advanced status with what each carried", async () => {
     const client = await createTestClient(deps.api);
-    const content = {
-      clientId: client.id,
-      campaignId: null,
-      recipient: "+447700900124",
-      sender: "TESTCO",
-      body: "Merged",
-      category: "AUTHENTICATION" as const,
-      encoding: "GSM7" as const,
-      segments: 1,
-    };
+    const content = contentOf(client.id, { recipient: "+447700900124", body: "Merged", category: "AUTHENTICATION" });
     const [a, b, c] = [1, 2, 3].map((n) => `sw-merge-${n}-${randomUUID()}`) as [string, string, string];
     const at = (s: number) => new Date(Date.UTC(2026, 11, 5, 8, 0, s)).toISOString();
     await writeStatusBatch(
@@ -155,16 +157,7 @@ describe("status writer", () => {
 
   it("rejects a status for a message nobody inserted, alone, and records where each moved message came from", async () => {
     const client = await createTestClient(deps.api);
-    const content = {
-      clientId: client.id,
-      campaignId: null,
-      recipient: "+447700900125",
-      sender: "TESTCO",
-      body: "Known",
-      category: "MARKETING" as const,
-      encoding: "GSM7" as const,
-      segments: 1,
-    };
+    const content = contentOf(client.id, { recipient: "+447700900125", body: "Known" });
     const [known, fresh, ghost] = ["known", "fresh", "ghost"].map((n) => `sw-${n}-${randomUUID()}`) as [
       string,
       string,
@@ -214,16 +207,7 @@ describe("status writer", () => {
       data: { clientId: client.id, name: "race", senderId: "TESTCO", template: "x", uploadId: upload.id },
     });
     const ids = Array.from({ length: 400 }, () => `sw-race-${randomUUID()}`);
-    const content = {
-      clientId: client.id,
-      campaignId: campaign.id,
-      recipient: "+447700900123",
-      sender: "TESTCO",
-      body: "Race",
-      category: "MARKETING" as const,
-      encoding: "GSM7" as const,
-      segments: 1,
-    };
+    const content = contentOf(client.id, { campaignId: campaign.id, recipient: "+447700900123", body: "Race" });
     // Two workers on one partition for a moment (a rebalance): each writes the same messages' events, in rounds,
     // at the same time, in different orders and groupings.
     const rounds: MessageStatusEvent[][][] = [
