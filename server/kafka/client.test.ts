@@ -103,9 +103,12 @@ describe("requestsOf", () => {
 });
 
 describe("kafkajs log levels", () => {
-  it("keeps errors as errors but logs what kafkajs handles by itself (a group rebalance, a topic another worker created) as info", () => {
+  it("keeps errors as errors but logs what kafkajs handles by itself lower (a group rebalance, a topic another worker created: info; a partition without a leader yet: warn)", () => {
     expect(pinoLevelOf(logLevel.ERROR, { error: "The group is rebalancing, so a rejoin is needed" })).toBe("info");
     expect(pinoLevelOf(logLevel.ERROR, { error: "Topic creation errors" })).toBe("info");
+    expect(pinoLevelOf(logLevel.ERROR, { error: "This server is not the leader for that topic-partition" })).toBe(
+      "warn",
+    );
     expect(pinoLevelOf(logLevel.ERROR, { error: "This server does not host this topic-partition" })).toBe("error");
     expect(pinoLevelOf(logLevel.ERROR, {})).toBe("error");
     expect(pinoLevelOf(logLevel.WARN, {})).toBe("warn");

@@ -42,12 +42,21 @@ export function createKafka(config: KafkaConfig, log: Logger): Kafka {
 // - a group rebalance: every member that joins or leaves makes the others rejoin, and kafkajs does so by itself;
 // - topic creation errors: workers starting together all create the missing topics, and all but one are told they
 //   exist already, which kafkajs's createTopics takes as done; any other creation error it throws, and the caller of
-//   ensureTopics reports that.
-const ROUTINE_BROKER_ANSWERS = new Set(["The group is rebalancing, so a rejoin is needed", "Topic creation errors"]);
+//   ensureTopics reports that;
+// - a partition without a leader yet (new topics, a broker restarting): kafkajs refreshes its metadata and retries;
+//   kept at warn, since one that never gets a leader shows here first (kafkajs throws once its retries run out, and
+//   the worker reports that as an error).
+const ROUTINE_BROKER_ANSWERS = new Map<string, "info" | "warn">([
+  ["The group is rebalancing, so a rejoin is needed", "info"],
+  ["Topic creation errors", "info"],
+  ["This server is not the leader for that topic-partition", "warn"],
+  ["There is no leader for this topic-partition as we are in the middle of a leadership election", "warn"],
+]);
 
 /** The pino level of a kafkajs log entry. */
 export function pinoLevelOf(level: logLevel, entry: Record<string, unknown>): "error" | "warn" | "info" | "debug" {
-  if (typeof entry.error === "string" && ROUTINE_BROKER_ANSWERS.has(entry.error)) return "info";
+  const routine = typeof entry.error === "string" ? ROUTINE_BROKER_ANSWERS.get(entry.error) : undefined;
+  if (routine) return routine;
   return level === logLevel.ERROR ? "error" : level === logLevel.WARN ? "warn" : "debug";
 }
 
