@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
 printf '\n\033[1m==> Seeding demo data\033[0m\n'
-node_modules/.bin/tsx prisma/seed.ts
+node_modules/.bin/tsx prisma/seed.ts --demo-campaign
 
 # next start runs with NODE_ENV=production, which refuses the dev session
 # secret: keep one random secret per checkout unless one is given.

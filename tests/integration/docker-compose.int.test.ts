@@ -133,6 +133,14 @@ describe("docker-compose.yml", () => {
     }
   });
 
+  it("seeds as npm start does (the demo campaign too), once Postgres and Redis are up", () => {
+    const migrate = resolvedConfig().services.migrate!;
+    expect(commandOf(migrate).join(" ")).toContain("prisma/seed.ts --demo-campaign");
+    const dependsOn = migrate.depends_on ?? {};
+    const names = Array.isArray(dependsOn) ? dependsOn : Object.keys(dependsOn);
+    for (const name of ["postgres", "redis"]) expect(names, `migrate should depend on ${name}`).toContain(name);
+  });
+
   it("points every app service at the same database, Redis and Kafka", () => {
     const services = resolvedConfig().services;
     const appImage = services.web?.image;
