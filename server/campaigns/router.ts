@@ -10,6 +10,7 @@ import {
   pauseCampaign,
   resumeCampaign,
 } from "./service";
+import { campaignSpend } from "./spend";
 
 export const campaignsRouter = createTRPCRouter({
   list: protectedProcedure.input(listCampaignsInput).query(({ ctx, input }) => listCampaigns(ctx.deps.db, input)),
@@ -20,6 +21,7 @@ export const campaignsRouter = createTRPCRouter({
       createCampaign({ db: ctx.deps.db, uploadMaxBytes: ctx.deps.env.UPLOAD_MAX_BYTES }, input, ctx.session.operatorId),
     ),
   quote: protectedProcedure.input(campaignIdInput).query(({ ctx, input }) => quoteForConsole(ctx.deps, input.id)),
+  spend: protectedProcedure.input(campaignIdInput).query(({ ctx, input }) => campaignSpend(ctx.deps.db, input.id)),
   launch: operatorProcedure
     .input(launchCampaignInput)
     .mutation(({ ctx, input }) => launchCampaign(ctx.deps, input.id, { hold: input.hold })),

@@ -42,6 +42,10 @@ test("create and launch a campaign, counts update live", async ({ page }) => {
   await expect(page.getByTestId("campaign-progress")).toHaveText("6 / 6 processed");
   await expect(page.getByTestId("campaign-status")).toHaveText("completed");
   await expect(page.getByTestId("campaign-hold")).toContainText("(released)");
+  // What it cost, from the ledger: the five delivered messages' charges, which the quote priced.
+  await expect(page.getByTestId("campaign-spend")).toContainText(`Spent: ${total} (5 messages charged ${total})`, {
+    timeout: 20_000,
+  });
   await page.screenshot({ path: "test-results/e2e-campaign.png", fullPage: true });
 
   await page.getByRole("link", { name: "Campaigns" }).click();

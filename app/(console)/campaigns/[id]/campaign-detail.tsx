@@ -216,6 +216,7 @@ export function CampaignDetail({ id }: { id: string }) {
           placed: c.holdPlacedAt !== null,
           released: c.holdReleasedAt !== null,
         }}
+        progress={{ started: c.startedAt !== null, live: isLive(c), completedAt: c.completedAt }}
       />
 
       <section className="rounded-lg border border-slate-200 bg-white p-6 text-sm">

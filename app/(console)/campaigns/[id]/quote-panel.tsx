@@ -10,17 +10,43 @@ const secondaryButton =
 
 type Hold = { amount: bigint | null; left: bigint | null; placed: boolean; released: boolean };
 
+/** Where the campaign is: started sending, still sending (or holding), when it completed. */
+type Progress = { started: boolean; live: boolean; completedAt: Date | null };
+
+// Refunds of a campaign's last failures reach billing shortly after it completes.
+const SETTLING_MS = 60_000;
+
 /**
  * The campaign's cost: a quote on demand (it reads every recipient row, so
- * it is not fetched on page load), whether the balance covers it, and the
- * hold placed at launch with what is left of it.
+ * it is not fetched on page load), whether the balance covers it, the hold
+ * placed at launch with what is left of it, and what it has cost so far.
  */
-export function QuotePanel({ id, currency, hold }: { id: string; currency: string | null; hold: Hold }) {
+export function QuotePanel({
+  id,
+  currency,
+  hold,
+  progress,
+}: {
+  id: string;
+  currency: string | null;
+  hold: Hold;
+  progress: Progress;
+}) {
   const trpc = useTRPC();
   const [asked, setAsked] = useState(false);
   const quote = useQuery(trpc.campaigns.quote.queryOptions({ id }, { enabled: asked, staleTime: 60_000 }));
   const q = quote.data;
-  const money = (amount: bigint) => formatMoney(amount, q?.currency ?? currency ?? "USD");
+  // Charges and refunds reach billing a little after the statuses they follow: polled while they can still move.
+  const moving = () =>
+    progress.live || (progress.completedAt !== null && Date.now() - progress.completedAt.getTime() < SETTLING_MS);
+  const spend = useQuery(
+    trpc.campaigns.spend.queryOptions(
+      { id },
+      { enabled: progress.started, refetchInterval: () => (moving() ? 3_000 : false), staleTime: 0 },
+    ),
+  );
+  const s = spend.data;
+  const money = (amount: bigint) => formatMoney(amount, s?.currency ?? q?.currency ?? currency ?? "USD");
 
   return (
     <section className="rounded-lg border border-slate-200 bg-white p-6 text-sm" data-testid="campaign-quote">
@@ -30,6 +56,23 @@ export function QuotePanel({ id, currency, hold }: { id: string; currency: strin
           {quote.isFetching ? "Quoting…" : q ? "Quote again" : "Get quote"}
         </button>
       </div>
+      {s && (
+        <p className="mt-2 text-slate-700" data-testid="campaign-spend">
+          {progress.live ? "Spent so far" : "Spent"}: <span className="font-semibold tabular-nums">{money(s.net)}</span>
+          <span className="text-slate-500">
+            {" "}
+            ({s.charged.messages.toLocaleString("en-US")} {s.charged.messages === 1 ? "message" : "messages"} charged{" "}
+            <span className="tabular-nums">{money(s.charged.amount)}</span>
+            {s.refunded.messages > 0 && (
+              <>
+                , {s.refunded.messages.toLocaleString("en-US")} refunded{" "}
+                <span className="tabular-nums">{money(s.refunded.amount)}</span>
+              </>
+            )}
+            {s.billingType === "POSTPAID" && ", on the next invoice"})
+          </span>
+        </p>
+      )}
       {hold.placed && hold.amount !== null && (
         <p className="mt-2 text-slate-700" data-testid="campaign-hold">
           Held at launch: <span className="font-semibold tabular-nums">{money(hold.amount)}</span>
