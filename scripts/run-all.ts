@@ -4,9 +4,11 @@ import { createLogger } from "../server/logger";
 import { WORKER_NODE_FLAGS, WORKER_NODE_OPTIONS } from "./worker-node";
 
 // Runs the web console and every worker as separate processes (what
-// `npm run dev` / `npm run start:all` do). SIGINT/SIGTERM is passed on as
-// SIGTERM so each process finishes its batch, commits and disconnects; a
-// process that dies on its own is restarted with backoff.
+// `npm run dev` / `npm run start:all` do), or only some of them with
+// `--only <name>,<name>…` (a host that runs part of Volley). SIGINT, SIGTERM
+// or SIGHUP is passed on as SIGTERM, in order, so each process finishes its
+// batch, commits and disconnects; a process that dies on its own is restarted
+// with backoff.
 
 type Proc = {
   name: string;
@@ -62,10 +64,19 @@ const WORKERS: Proc[] = [
   { name: "bulk-proc", cmd: node, args: ["--import", "tsx", "workers/bulk-proc.ts"], hasHealthPort: true },
 ];
 
-const procs: Proc[] = [
+const ALL: Proc[] = [
   { name: "web", cmd: next, args: [mode === "dev" ? "dev" : "start", "-p", String(env.WEB_PORT), "-H", "127.0.0.1"] },
   ...WORKERS,
 ];
+
+const onlyArg = process.argv.indexOf("--only");
+const only = onlyArg >= 0 ? (process.argv[onlyArg + 1] ?? "").split(",").filter(Boolean) : null;
+const unknown = only?.filter((name) => !ALL.some((p) => p.name === name)) ?? [];
+if (only?.length === 0 || unknown.length > 0) {
+  log.error({ unknown, known: ALL.map((p) => p.name) }, "--only takes a comma-separated list of the processes to run");
+  process.exit(2);
+}
+const procs = only ? ALL.filter((p) => only.includes(p.name)) : ALL;
 
 const running = new Map<string, ChildProcess>();
 // Sent SIGTERM already (while stopping).
@@ -81,6 +92,9 @@ function start(proc: Proc, attempt = 0): void {
   const port = healthPort(proc);
   const child = spawn(proc.cmd, WORKERS.includes(proc) ? [...WORKER_NODE_FLAGS, ...proc.args] : proc.args, {
     stdio: ["ignore", "inherit", "inherit"],
+    // A process group of its own: a terminal's Ctrl-C (SIGINT to the whole foreground group) reaches this process
+    // alone, which stops the others in order. Reached directly, the SMSC simulator would stop beside bulk-proc.
+    detached: true,
     env: {
       ...process.env,
       ...(port ? { HEALTH_PORT: String(port) } : {}),
@@ -135,4 +149,10 @@ function stopWaiting(): void {
 
 process.on("SIGINT", () => stopAll("SIGINT"));
 process.on("SIGTERM", () => stopAll("SIGTERM"));
+// The terminal closed: in their own groups, the others would not hear of it.
+process.on("SIGHUP", () => stopAll("SIGHUP"));
+// Dying on an error of its own, it leaves no process behind: each still gets the chance to finish its batch.
+process.on("exit", () => {
+  for (const child of running.values()) child.kill("SIGTERM");
+});
 for (const proc of procs) start(proc);
