@@ -39,7 +39,9 @@ export default defineConfig({
     reuseExistingServer: false,
     stdout: "pipe",
     stderr: "pipe",
-    gracefulShutdown: { signal: "SIGTERM", timeout: 45_000 },
+    // Longer than run-all's own 45 s before it kills what has not stopped: its processes are in groups of their own,
+    // so a SIGKILL from here would reach run-all alone and leave them running.
+    gracefulShutdown: { signal: "SIGTERM", timeout: 60_000 },
     env: {
       WEB_PORT: String(port),
       NODE_ENV: "production",
