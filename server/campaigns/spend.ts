@@ -12,22 +12,20 @@ export type CampaignSpend = {
   net: bigint;
 };
 
-// Charges and refunds as billing records them: a prepaid campaign's in the ledger (a CHARGE is negative, a REFUND
-// positive), a postpaid one's as usage rows (a refund is a negative row, `refund:<message>`). Both read through their
-// table's campaign index.
-const PREPAID_SPEND_SQL = `
-SELECT count(*) FILTER (WHERE type = 'CHARGE')::int AS charged_messages,
-       COALESCE(-sum(amount) FILTER (WHERE type = 'CHARGE'), 0)::text AS charged,
-       count(*) FILTER (WHERE type = 'REFUND')::int AS refunded_messages,
-       COALESCE(sum(amount) FILTER (WHERE type = 'REFUND'), 0)::text AS refunded
-FROM ledger_entries WHERE campaign_id = $1 AND type IN ('CHARGE', 'REFUND')`;
-
-const POSTPAID_SPEND_SQL = `
-SELECT count(*) FILTER (WHERE reference NOT LIKE 'refund:%')::int AS charged_messages,
-       COALESCE(sum(amount) FILTER (WHERE reference NOT LIKE 'refund:%'), 0)::text AS charged,
-       count(*) FILTER (WHERE reference LIKE 'refund:%')::int AS refunded_messages,
-       COALESCE(-sum(amount) FILTER (WHERE reference LIKE 'refund:%'), 0)::text AS refunded
-FROM usage_records WHERE campaign_id = $1`;
+// Charges and refunds as billing records them: a prepaid message's in the ledger (a CHARGE is negative, a REFUND
+// positive), a postpaid one's as usage rows (a refund is a negative row, `refund:<message>`). Both tables are read
+// (each through its campaign index), so a client that changed billing type mid-campaign is still added up whole.
+const SPEND_SQL = `
+SELECT count(*) FILTER (WHERE NOT refund)::int AS charged_messages,
+       COALESCE(sum(cost) FILTER (WHERE NOT refund), 0)::text AS charged,
+       count(*) FILTER (WHERE refund)::int AS refunded_messages,
+       COALESCE(-sum(cost) FILTER (WHERE refund), 0)::text AS refunded
+FROM (
+  SELECT type = 'REFUND' AS refund, -amount AS cost FROM ledger_entries
+  WHERE campaign_id = $1 AND type IN ('CHARGE', 'REFUND')
+  UNION ALL
+  SELECT reference LIKE 'refund:%', amount FROM usage_records WHERE campaign_id = $1
+) AS billed`;
 
 /** What a campaign has cost so far, from the billing records of its messages (live while it runs). */
 export async function campaignSpend(db: Db, id: string): Promise<CampaignSpend> {
@@ -43,18 +41,17 @@ export async function campaignSpend(db: Db, id: string): Promise<CampaignSpend> 
     },
   });
   if (!campaign) throw new AppError("NOT_FOUND", "Campaign not found");
-  const { billingType } = campaign.client;
   const { rows } = await db.pool.query<{
     charged_messages: number;
     charged: string;
     refunded_messages: number;
     refunded: string;
-  }>(billingType === "PREPAID" ? PREPAID_SPEND_SQL : POSTPAID_SPEND_SQL, [id]);
+  }>(SPEND_SQL, [id]);
   const r = rows[0]!;
   const charged = BigInt(r.charged);
   const refunded = BigInt(r.refunded);
   return {
-    billingType,
+    billingType: campaign.client.billingType,
     currency: campaign.client.accounts[0]?.currency ?? "USD",
     charged: { messages: r.charged_messages, amount: charged },
     refunded: { messages: r.refunded_messages, amount: refunded },
