@@ -21,7 +21,7 @@ export const DEMO_CAMPAIGN = {
 
 const FIRST_NAMES = ["Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Arthur", "Grace", "Leo"];
 
-export function demoRecipientsCsv(count: number): string {
+function demoRecipientsCsv(count: number): string {
   const rows = ["phone,name"];
   for (let i = 0; i < count - 1; i++) {
     rows.push(`+447400900${String(i).padStart(3, "0")},${FIRST_NAMES[i % FIRST_NAMES.length]}`);
