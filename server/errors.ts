@@ -1,6 +1,14 @@
 import { TRPCError } from "@trpc/server";
 
-export type AppErrorCode = "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "INTERNAL";
+export type AppErrorCode =
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "PAYLOAD_TOO_LARGE"
+  | "INTERNAL"
+  | "UNAVAILABLE";
 
 const httpStatus: Record<AppErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -8,7 +16,10 @@ const httpStatus: Record<AppErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
   INTERNAL: 500,
+  // Retryable: a dependency (Kafka, Postgres) is briefly unavailable and nothing was done.
+  UNAVAILABLE: 503,
 };
 
 const trpcCode: Record<AppErrorCode, TRPCError["code"]> = {
@@ -17,7 +28,9 @@ const trpcCode: Record<AppErrorCode, TRPCError["code"]> = {
   FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   INTERNAL: "INTERNAL_SERVER_ERROR",
+  UNAVAILABLE: "SERVICE_UNAVAILABLE",
 };
 
 /** The one error type domain code throws; mapped to tRPC and HTTP at the edges. */

@@ -34,3 +34,59 @@ export const balanceResponse = z.object({
   formatted: z.record(z.string(), z.string()),
 });
 export type BalanceResponse = z.infer<typeof balanceResponse>;
+
+/** The API's names for message categories (the pipeline's, in lower case). */
+const apiCategory = z
+  .enum(["marketing", "authentication", "agent_flow"])
+  .transform((c) => c.toUpperCase() as "MARKETING" | "AUTHENTICATION" | "AGENT_FLOW");
+
+/** One message of POST /api/v1/messages (or of a batch). Bounds are the pipeline's own (see topics.ts). */
+export const sendMessageInput = z.strictObject({
+  to: z.string().trim().min(1, "Give the recipient's number").max(64),
+  from: z.string().trim().min(1, "Give a sender ID").max(20),
+  text: z.string().min(1, "The message has no text").max(5000),
+  /** authentication and agent_flow take the high-priority lane; marketing (the default) respects quiet hours. */
+  category: apiCategory.default("MARKETING"),
+  /** {{name}} placeholders in the text are filled from these, as in campaign templates. */
+  variables: z.record(z.string().max(100), z.string().max(1000)).optional(),
+  /**
+   * The caller's idempotency key: the same reference from the same client is the same message, sent and charged
+   * once however often the request is retried.
+   */
+  reference: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,100}$/, "A reference is 1–100 printable ASCII characters without spaces")
+    .optional(),
+  /** Marketing that falls in the client's quiet hours waits for them to end (true, the default) or is rejected. */
+  allowDefer: z.boolean().optional(),
+});
+export type SendMessageInput = z.infer<typeof sendMessageInput>;
+
+export const MAX_BATCH_MESSAGES = 1000;
+
+/** POST /api/v1/messages/batch: shared fields once, each message overriding what it names. */
+export const sendBatchInput = z.strictObject({
+  defaults: sendMessageInput.pick({ from: true, text: true, category: true, allowDefer: true }).partial().optional(),
+  messages: z
+    .array(z.record(z.string(), z.unknown()))
+    .min(1, "The batch has no messages")
+    .max(MAX_BATCH_MESSAGES, `At most ${MAX_BATCH_MESSAGES} messages per batch`),
+});
+
+/** What the API says of a message: as sent (accepted) and as read back (GET). */
+export const messageResponse = z.object({
+  id: z.string(),
+  status: z.string(),
+  /** Machine-readable reason of a rejection or failure (INVALID_NUMBER, OPTED_OUT, …), else null. */
+  reason: z.string().nullable(),
+  to: z.string(),
+  from: z.string(),
+  category: z.enum(["marketing", "authentication", "agent_flow"]),
+  /** Known once the message is validated (null while QUEUED). */
+  segments: z.number().nullable(),
+  encoding: z.enum(["GSM7", "UCS2"]).nullable(),
+  createdAt: z.string(),
+  submittedAt: z.string().nullable(),
+  finalAt: z.string().nullable(),
+});
+export type MessageResponse = z.infer<typeof messageResponse>;

@@ -8,10 +8,10 @@ import { providerStatusKey } from "@/server/delivery/keys";
 import { concatenationRef } from "@/server/delivery/smpp/encode";
 import { createLogger } from "@/server/logger";
 import { metrics } from "@/server/observability/metrics";
-import { SmscSimulator, type SmscSimulatorConfig } from "@/server/smsc/simulator";
 import { RedisSmscStore } from "@/server/smsc/store";
 import type { StartedWorker } from "@/server/worker/run-worker";
 import { callerAs, createTestClient, createTestDeps, startStages, waitFor } from "./helpers";
+import { smscFixture } from "./smsc-fixture";
 
 // Delivery end to end against real Kafka, Postgres, Redis and the SMSC simulator (in this process, on free ports,
 // its counts in Redis under a namespace of this run): campaign → validator → prepaid lane → bulk-proc → SMPP →
@@ -21,14 +21,9 @@ let deps: Awaited<ReturnType<typeof createTestDeps>>;
 let stages: { stop(): Promise<void> };
 let bulkProc: StartedWorker | undefined;
 const log = createLogger("delivery-test");
-const simulators: SmscSimulator[] = [];
-const stores: RedisSmscStore[] = [];
-const providerIds: string[] = [];
-const ruleIds: string[] = [];
-const SYSTEM_ID = `it${randomUUID().slice(0, 8)}`;
-const PASSWORD = "it-pass1";
-// The bulk-proc of this run binds only this run's providers (the database is shared with other runs).
-const namePrefix = () => deps.env.KAFKA_TOPIC_PREFIX;
+const smsc = smscFixture(() => deps, log);
+const { simulators, namePrefix, startSimulator, routeToSimulator } = smsc;
+const SYSTEM_ID = smsc.systemId;
 
 beforeAll(async () => {
   deps = await createTestDeps();
@@ -47,81 +42,14 @@ beforeAll(async () => {
   bulkProc = await startBulkProc({ ...deps, env: { ...deps.env, DELIVERY_PROVIDER_NAME_PREFIX: namePrefix() } });
 });
 
-afterEach(async () => {
-  // Each test's provider goes away with its simulator, so later tests bind only their own.
-  await deps.db.prisma.provider.updateMany({ where: { id: { in: providerIds } }, data: { enabled: false } });
-  await Promise.all(simulators.splice(0).map((s) => s.stop()));
-});
+afterEach(() => smsc.stopSimulators());
 
 afterAll(async () => {
   await bulkProc?.stop();
   await stages?.stop();
-  await deps.db.prisma.routingRule.deleteMany({ where: { id: { in: ruleIds } } });
-  await deps.db.prisma.provider.deleteMany({ where: { id: { in: providerIds } } });
-  await Promise.all(stores.map((s) => s.reset()));
+  await smsc.cleanup();
   await deps?.close();
 });
-
-async function startSimulator(
-  namespace: string,
-  overrides: Partial<SmscSimulatorConfig> = {},
-): Promise<{ sim: SmscSimulator; store: RedisSmscStore }> {
-  const store = new RedisSmscStore(deps.redis, namespace);
-  stores.push(store);
-  const sim = await SmscSimulator.start(
-    {
-      host: "127.0.0.1",
-      port: 0,
-      httpPort: null,
-      credentials: [{ systemId: SYSTEM_ID, password: PASSWORD }],
-      receiptDelayMs: 200,
-      ratios: { undeliverable: 0, expired: 0 },
-      maxTps: 0,
-      ...overrides,
-    },
-    { store, log },
-  );
-  simulators.push(sim);
-  return { sim, store };
-}
-
-/** A provider row for the simulator and a routing rule sending everything of this client to it; waits for the bind. */
-async function routeToSimulator(clientId: string, port: number, { maxTps = 0, binds = 1 } = {}) {
-  const provider = await deps.db.prisma.provider.create({
-    data: {
-      name: `${namePrefix()}sim-${randomUUID().slice(0, 8)}`,
-      kind: "SMPP",
-      maxTps,
-      settings: {
-        host: "127.0.0.1",
-        port,
-        systemId: SYSTEM_ID,
-        password: PASSWORD,
-        binds,
-        windowSize: 20,
-        enquireLinkIntervalMs: 1_000,
-        responseTimeoutMs: 5_000,
-        reconnectMaxMs: 500,
-      },
-    },
-  });
-  providerIds.push(provider.id);
-  const rule = await deps.db.prisma.routingRule.create({
-    data: { clientId, prefix: "", providerIds: [provider.id] },
-  });
-  ruleIds.push(rule.id);
-  await waitForBound(provider.id);
-  return provider;
-}
-
-/** The status the pool publishes for the console says bound. */
-async function waitForBound(providerId: string) {
-  await waitFor(
-    () => deps.redis.hgetall(providerStatusKey(deps.env.KAFKA_TOPIC_PREFIX, providerId)),
-    (h) => h.state === "bound",
-    { what: `provider ${providerId} bound`, timeoutMs: 30_000 },
-  );
-}
 
 async function campaign(clientId: string, numbers: string[], template: string, rateLimitPerSecond?: number) {
   const caller = await callerAs(deps.api, "OPERATOR");

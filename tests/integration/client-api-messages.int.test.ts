@@ -1,0 +1,271 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startBulkProc } from "@/server/delivery/bulk-proc-worker";
+import {
+  handleReadMessageRequest,
+  handleSendBatchRequest,
+  handleSendMessageRequest,
+} from "@/server/client-api/messages-http";
+import { createLogger } from "@/server/logger";
+import type { StartedWorker } from "@/server/worker/run-worker";
+import { callerAs, createTestClient, createTestDeps, startStages, waitFor } from "./helpers";
+import { smscFixture } from "./smsc-fixture";
+
+// The Client API's send and status endpoints against the real pipeline: a message sent with an API key is stored
+// QUEUED, goes through the validator, the prepaid lanes and bulk-proc to the SMSC simulator, and reads back with its
+// final status; a retried reference is one message, sent and charged once; bad requests are refused whole.
+
+let deps: Awaited<ReturnType<typeof createTestDeps>>;
+let stages: { stop(): Promise<void> };
+let bulkProc: StartedWorker | undefined;
+const log = createLogger("client-api-messages-test");
+const smsc = smscFixture(() => deps, log);
+
+beforeAll(async () => {
+  deps = await createTestDeps();
+  stages = await startStages(deps, [
+    "validator",
+    "status-writer",
+    "prepaid-low",
+    "prepaid-high",
+    "prepaid-manager",
+    "refunds",
+  ]);
+  bulkProc = await startBulkProc({ ...deps, env: { ...deps.env, DELIVERY_PROVIDER_NAME_PREFIX: smsc.namePrefix() } });
+});
+afterEach(() => smsc.stopSimulators());
+afterAll(async () => {
+  await bulkProc?.stop();
+  await stages?.stop();
+  await smsc.cleanup();
+  await deps?.close();
+});
+
+type Json = Record<string, unknown>;
+
+/** A client with a key, its traffic routed to a simulator of its own. */
+async function apiClient(opts: { balance?: bigint } = {}) {
+  const { sim, store } = await smsc.startSimulator(`it-${randomUUID()}`);
+  const client = await createTestClient(deps.api, { balance: opts.balance ?? 10_000n });
+  await smsc.routeToSimulator(client.id, sim.port);
+  const operator = await callerAs(deps.api, "OPERATOR");
+  const { key } = await operator.apiKeys.create({ clientId: client.id, name: "test" });
+  return { client, key, store, operator };
+}
+
+function post(path: string, key: string, body: unknown, headers: Record<string, string> = {}) {
+  const request = new Request(`http://127.0.0.1${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return path.endsWith("/batch")
+    ? handleSendBatchRequest(deps.api, request)
+    : handleSendMessageRequest(deps.api, request);
+}
+
+async function get(key: string, id?: string, query = "") {
+  const res = await handleReadMessageRequest(
+    deps.api,
+    new Request(`http://127.0.0.1/api/v1/messages${id ? `/${id}` : ""}${query}`, {
+      headers: { authorization: `Bearer ${key}` },
+    }),
+    id,
+  );
+  return { status: res.status, body: (await res.json()) as Json };
+}
+
+const waitForFinal = (key: string, id: string) =>
+  waitFor(
+    () => get(key, id),
+    (r) => r.body.finalAt !== null,
+    { what: `message ${id} to reach a final status`, timeoutMs: 60_000, intervalMs: 300 },
+  );
+
+const balanceOf = async (clientId: string) =>
+  (await deps.db.prisma.account.findFirstOrThrow({ where: { clientId } })).balance;
+
+describe("POST /api/v1/messages and GET /api/v1/messages/{id}", () => {
+  it("sends one message and a batch through the pipeline: final statuses, segments and charges as for a campaign", async () => {
+    const { client, key, store } = await apiClient();
+    const opening = await balanceOf(client.id);
+
+    const single = await post("/api/v1/messages", key, {
+      to: "07911 123456",
+      from: "TESTCO",
+      text: "Your code is {{code}}",
+      variables: { code: "482910" },
+      category: "authentication",
+    });
+    expect(single.status).toBe(202);
+    const sent = (await single.json()) as Json;
+    expect(sent).toMatchObject({
+      status: "QUEUED",
+      to: "07911 123456",
+      from: "TESTCO",
+      category: "authentication",
+      segments: null,
+      reference: null,
+      duplicate: false,
+    });
+    expect(sent.id).toMatch(new RegExp(`^api-${client.id}-[A-Za-z0-9_-]{22}$`));
+    expect(single.headers.get("location")).toBe(`/api/v1/messages/${sent.id as string}`);
+    // Readable at once, before any stage has seen it.
+    expect((await get(key, sent.id as string)).status).toBe(200);
+
+    const batch = await post("/api/v1/messages/batch", key, {
+      defaults: { from: "TESTCO", text: "Winter sale: 20% off today" },
+      messages: [
+        { to: "+447911123401" },
+        { to: "+447911120001" }, // the simulator's UNDELIVERABLE suffix
+        { to: "+44791", reference: "bad-number" },
+        { to: "+447911123402", text: "A".repeat(200) }, // two GSM-7 segments
+      ],
+    });
+    expect(batch.status).toBe(202);
+    const { messages } = (await batch.json()) as { messages: Json[] };
+    expect(messages.map((m) => [m.status, m.category, m.reference])).toEqual([
+      ["QUEUED", "marketing", null],
+      ["QUEUED", "marketing", null],
+      ["QUEUED", "marketing", "bad-number"],
+      ["QUEUED", "marketing", null],
+    ]);
+
+    const final = await waitForFinal(key, sent.id as string);
+    expect(final.body).toMatchObject({ status: "DELIVERED", reason: null, to: "+447911123456", segments: 1 });
+    expect(final.body.encoding).toBe("GSM7");
+    const outcomes = [];
+    for (const m of messages) outcomes.push((await waitForFinal(key, m.id as string)).body);
+    expect(outcomes.map((m) => [m.status, m.reason, m.segments])).toEqual([
+      ["DELIVERED", null, 1],
+      ["UNDELIVERABLE", "ERR_001", 1],
+      ["REJECTED", "INVALID_NUMBER", null],
+      ["DELIVERED", null, 2],
+    ]);
+    const byReference = await get(key, undefined, "?reference=bad-number");
+    expect(byReference.body).toMatchObject({ id: messages[2]!.id, status: "REJECTED" });
+
+    // Charged at 2 a segment: the OTP, the two delivered marketing messages (1 + 2 segments); the undelivered one refunded.
+    await waitFor(
+      () => balanceOf(client.id),
+      (b) => b === opening - (1n + 1n + 2n) * 2n,
+      { what: "charges and the refund to settle", timeoutMs: 60_000 },
+    );
+    const stats = await store.stats([smsc.systemId]);
+    expect(stats.duplicates).toBe(0);
+    expect(stats.messages).toBe(4);
+  });
+
+  it("treats a retried reference as the same message: sent and charged once", async () => {
+    const { client, key, store } = await apiClient();
+    const opening = await balanceOf(client.id);
+    const body = { to: "+447911123410", from: "TESTCO", text: "Order 1 confirmed", reference: "order-1" };
+    // The retries race the first request, and come again after it is delivered.
+    const first = await Promise.all([1, 2, 3].map(() => post("/api/v1/messages", key, body)));
+    const answers = (await Promise.all(first.map((r) => r.json()))) as Json[];
+    expect(first.map((r) => r.status)).toEqual([202, 202, 202]);
+    expect(new Set(answers.map((a) => a.id)).size).toBe(1);
+    expect(answers.filter((a) => a.duplicate === false)).toHaveLength(1);
+    const id = answers[0]!.id as string;
+    expect((await waitForFinal(key, id)).body.status).toBe("DELIVERED");
+
+    const later = (await (await post("/api/v1/messages", key, body)).json()) as Json;
+    expect(later).toMatchObject({ id, status: "DELIVERED", duplicate: true, reference: "order-1" });
+    await waitFor(
+      () => balanceOf(client.id),
+      (b) => b === opening - 2n,
+      { what: "the one charge", timeoutMs: 30_000 },
+    );
+    // Another reference is another message.
+    const other = (await (await post("/api/v1/messages", key, { ...body, reference: "order-2" })).json()) as Json;
+    expect(other.id).not.toBe(id);
+    await waitForFinal(key, other.id as string);
+    expect(await balanceOf(client.id)).toBe(opening - 4n);
+    expect(await store.messageCount(id)).toMatchObject({ maxPartCopies: 1 });
+    expect((await store.stats([smsc.systemId])).messages).toBe(2);
+  });
+
+  it("refuses bad requests whole, with the field that is wrong, and sends nothing", async () => {
+    const { client, key, operator } = await apiClient();
+    const expectError = async (res: Response, status: number, code: string) => {
+      expect(res.status).toBe(status);
+      const body = (await res.json()) as { error: { code: string; message: string; fields?: Json } };
+      expect(body.error.code).toBe(code);
+      return body.error;
+    };
+
+    const missing = await expectError(await post("/api/v1/messages", key, { to: "+447911123420" }), 400, "BAD_REQUEST");
+    expect(Object.keys(missing.fields!).sort()).toEqual(["from", "text"]);
+    const unknownField = await expectError(
+      await post("/api/v1/messages", key, { to: "+447911123420", from: "TESTCO", text: "x", colour: "red" }),
+      400,
+      "BAD_REQUEST",
+    );
+    expect(JSON.stringify(unknownField.fields)).toContain("colour");
+    await expectError(await post("/api/v1/messages", key, "{not json"), 400, "BAD_REQUEST");
+    const badCategory = await expectError(
+      await post("/api/v1/messages", key, { to: "+447911123420", from: "TESTCO", text: "x", category: "promo" }),
+      400,
+      "BAD_REQUEST",
+    );
+    expect(Object.keys(badCategory.fields!)).toEqual(["category"]);
+
+    // One bad message in a batch: none of it is sent, and the error names it by index.
+    const batch = await expectError(
+      await post("/api/v1/messages/batch", key, {
+        defaults: { from: "TESTCO", text: "hello" },
+        messages: [{ to: "+447911123421" }, { to: "" }, { to: "+447911123422", reference: "twice has spaces" }],
+      }),
+      400,
+      "BAD_REQUEST",
+    );
+    expect(Object.keys(batch.fields!).sort()).toEqual(["messages.1.to", "messages.2.reference"]);
+    const sameReference = await expectError(
+      await post("/api/v1/messages/batch", key, {
+        defaults: { from: "TESTCO", text: "hello" },
+        messages: [
+          { to: "+447911123423", reference: "r" },
+          { to: "+447911123424", reference: "r" },
+        ],
+      }),
+      400,
+      "BAD_REQUEST",
+    );
+    expect(sameReference.message).toContain("'r' appears twice");
+    await expectError(
+      await post("/api/v1/messages/batch", key, { messages: Array.from({ length: 1001 }, () => ({})) }),
+      400,
+      "BAD_REQUEST",
+    );
+    await expectError(
+      await post("/api/v1/messages", key, { to: "+447911123425", from: "TESTCO", text: "x".repeat(70_000) }),
+      413,
+      "PAYLOAD_TOO_LARGE",
+    );
+    expect(await deps.db.prisma.message.count({ where: { clientId: client.id } })).toBe(0);
+
+    await expectError(
+      await post("/api/v1/messages", "vk_wrong", { to: "+1", from: "A", text: "x" }),
+      401,
+      "UNAUTHORIZED",
+    );
+
+    // Another client's message is not found, like a made-up id.
+    const other = await apiClient();
+    const theirs = (await (
+      await post("/api/v1/messages", other.key, { to: "+447911123426", from: "TESTCO", text: "theirs" })
+    ).json()) as Json;
+    expect(await get(key, theirs.id as string)).toMatchObject({ status: 404, body: { error: { code: "NOT_FOUND" } } });
+    expect((await get(key, "no-such-message")).status).toBe(404);
+    expect((await get(key)).status).toBe(400);
+
+    // A suspended client can read but not send.
+    await operator.clients.update({ id: client.id, status: "SUSPENDED" });
+    await expectError(
+      await post("/api/v1/messages", key, { to: "+447911123427", from: "TESTCO", text: "x" }),
+      403,
+      "FORBIDDEN",
+    );
+    expect(await deps.db.prisma.message.count({ where: { clientId: client.id } })).toBe(0);
+  });
+});
