@@ -62,6 +62,7 @@ const WORKERS: Proc[] = [
     stopsAfter: "bulk-proc",
   },
   { name: "bulk-proc", cmd: node, args: ["--import", "tsx", "workers/bulk-proc.ts"], hasHealthPort: true },
+  { name: "webhooks", cmd: node, args: ["--import", "tsx", "workers/webhooks.ts"], hasHealthPort: true },
 ];
 
 const ALL: Proc[] = [

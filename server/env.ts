@@ -105,6 +105,13 @@ export const envSchema = z.object({
   // Only providers whose name starts with this are bound by this bulk-proc (empty: all). Splits binds between
   // installs sharing a database; the tests bind only their own providers.
   DELIVERY_PROVIDER_NAME_PREFIX: z.string().default(""),
+  // Delivery webhooks (the webhooks worker): a call waits this long for an answer; a failed one is retried after
+  // WEBHOOK_RETRY_BASE_MS, doubling each time (capped at an hour), WEBHOOK_MAX_ATTEMPTS times in all (the default
+  // keeps trying for about a day); this many calls are in flight at once.
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(30),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(32),
   // The SMSC simulator (`npm run smsc`): an SMPP v3.4 server for development, tests and benchmarks.
   SMSC_HOST: z.string().default("127.0.0.1"),
   SMSC_PORT: port.default(2775),

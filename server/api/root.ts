@@ -7,6 +7,7 @@ import { optOutsRouter } from "../optouts/router";
 import { deadLettersRouter } from "../dead-letters/router";
 import { invoicesRouter } from "../invoices/router";
 import { providersRouter } from "../delivery/admin/router";
+import { webhooksRouter } from "../webhooks/router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -19,6 +20,7 @@ export const appRouter = createTRPCRouter({
   deadLetters: deadLettersRouter,
   invoices: invoicesRouter,
   providers: providersRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { MessageStatusEvent } from "../kafka/topics";
-import { carriesNoFinalStatus, finalStatusRecord, firstFinalFailures } from "./refunds";
+import { carriesNoFinalStatus, finalStatusRecord } from "../messages/final-statuses";
+import { firstFinalFailures } from "./refunds";
 
 const event = (messageId: string, status: MessageStatusEvent["status"], reason: string | null = null) =>
   ({ v: 1, messageId, status, reason, stage: "bulk-proc", at: "2026-11-24T10:00:00.000Z" }) as MessageStatusEvent;

@@ -1,20 +1,12 @@
 import type { Redis } from "ioredis";
-import type { KafkaMessage } from "kafkajs";
 import type { Logger } from "pino";
 import type { PoolClient } from "pg";
 import type { Db } from "../db";
-import { BULK_FETCH, startBatchConsumer, type ConsumedRecord, type Rejected } from "../kafka/consumer";
+import type { ConsumedRecord, Rejected } from "../kafka/consumer";
 import { TransientError } from "../kafka/errors";
-import { handleEachItem, itemsIn } from "../kafka/packed";
-import {
-  messageStatusV1,
-  recordByMessageId,
-  singleOrPacked,
-  STATUSES_HEADER,
-  TOPICS,
-  type MessageStatusEvent,
-  type MessageStatusValue,
-} from "../kafka/topics";
+import { handleEachItem } from "../kafka/packed";
+import { startFinalStatusConsumer } from "../messages/final-statuses";
+import { recordByMessageId, type MessageStatusEvent, type MessageStatusValue } from "../kafka/topics";
 import { FINAL_STATUSES } from "../messages/status";
 import { metrics } from "../observability/metrics";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
@@ -53,32 +45,6 @@ export const FAILURE_STATUSES: ReadonlySet<MessageStatusValue> = new Set([
   "REJECTED",
 ]);
 const FINAL: ReadonlySet<unknown> = new Set(FINAL_STATUSES);
-
-/**
- * message-status as refunds read it: only final statuses matter here, so the
- * other items of a v2 record (ACCEPTED with its content, SUBMITTED: two of a
- * message's three events) are dropped unread rather than validated; the
- * status writer reads every item and dead-letters a bad one. A v1 record is
- * validated whole, as everywhere.
- */
-export const finalStatusRecord = singleOrPacked(
-  messageStatusV1,
-  "events",
-  (item) => typeof item === "object" && item !== null && FINAL.has((item as { status?: unknown }).status),
-);
-
-/**
- * A packed record whose header says it carries no final status (a batch's ACCEPTED or SUBMITTED events, two of a
- * message's three records) has nothing for refunds: it is passed by unread. Without the header it is read.
- */
-export function carriesNoFinalStatus(message: Pick<KafkaMessage, "headers">): boolean {
-  const header = message.headers?.[STATUSES_HEADER];
-  if (header === undefined) return false;
-  return !header
-    .toString()
-    .split(",")
-    .some((status) => FINAL.has(status));
-}
 
 export class RefundsInFlight extends TransientError {}
 
@@ -345,23 +311,10 @@ async function applyRefunds(pool: Db["pool"], prepaid: Failure[], postpaid: Fail
  */
 export async function startRefunds({ env, log, db, redis, kafka, producer }: WorkerDeps): Promise<StartedWorker> {
   const prefix = env.KAFKA_TOPIC_PREFIX;
-  const consumer = await startBatchConsumer({
-    kafka,
-    producer,
-    log,
-    groupId: `${prefix}refunds`,
-    topic: prefix + TOPICS.messageStatus.name,
-    dlqTopic: prefix + TOPICS.messageStatus.dlq,
-    schema: finalStatusRecord,
-    itemsIn,
-    maxBatchSize: env.STATUS_WRITER_BATCH_SIZE,
-    partitionsConsumedConcurrently: 2,
-    fetchFill: BULK_FETCH,
-    skip: carriesNoFinalStatus,
-    handle: (records) =>
-      handleEachItem(records, { item: recordByMessageId, wire: recordByMessageId }, (events) =>
-        refundFailedMessages({ db, redis, log, namespace: prefix }, events),
-      ),
-  });
+  const consumer = await startFinalStatusConsumer({ env, log, kafka, producer }, "refunds", (records) =>
+    handleEachItem(records, { item: recordByMessageId, wire: recordByMessageId }, (events) =>
+      refundFailedMessages({ db, redis, log, namespace: prefix }, events),
+    ),
+  );
   return { stop: () => consumer.stop() };
 }

@@ -5,9 +5,14 @@ import type { Db } from "../db";
 import { AppError } from "../errors";
 import { invalidateClientProfile } from "./profile";
 
+// The webhook secret is read by the webhooks worker and shown only by the webhooks panel (to operators), never with
+// the rest of a client.
+const WEBHOOK_SECRET = { webhookSecret: true } as const;
+
 export async function listClients(db: Db) {
   return db.prisma.client.findMany({
     orderBy: { name: "asc" },
+    omit: WEBHOOK_SECRET,
     include: {
       accounts: {
         // lowBalanceAlertedAt: the list's low-balance badge (set while the settled balance is at or below the threshold).
@@ -23,6 +28,7 @@ export async function listClients(db: Db) {
 export async function getClient(db: Db, id: string) {
   const client = await db.prisma.client.findUnique({
     where: { id },
+    omit: WEBHOOK_SECRET,
     include: {
       accounts: { select: { id: true, balance: true, currency: true, unbilledUsage: true } },
       senderIds: { select: { value: true, status: true }, orderBy: { value: "asc" } },
@@ -66,7 +72,7 @@ export async function updateClient(
     const [before] = await tx.$queryRaw<{ credit_limit: string; billing_type: string }[]>`
       SELECT credit_limit::text AS credit_limit, billing_type::text AS billing_type FROM clients WHERE id = ${id} FOR UPDATE`;
     if (!before) throw new AppError("NOT_FOUND", "Client not found");
-    const updated = await tx.client.update({ where: { id }, data });
+    const updated = await tx.client.update({ where: { id }, data, omit: WEBHOOK_SECRET });
     const accounts = await tx.account.findMany({ where: { clientId: id }, select: { id: true } });
     await recordAudit(tx, {
       operatorId,

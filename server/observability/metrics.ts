@@ -63,6 +63,12 @@ export const metrics = {
     labelNames: ["currency"],
     registers: [registry],
   }),
+  webhookCalls: new Counter({
+    name: "volley_webhook_calls_total",
+    help: "Delivery webhook calls by outcome: delivered (2xx), retry (will be tried again), failed (attempts exhausted or no URL)",
+    labelNames: ["outcome"],
+    registers: [registry],
+  }),
   refunds: new Counter({
     name: "volley_refunds_total",
     help: "Finally failed messages newly refunded (replays not counted), by lane",

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startBulkProc } from "@/server/delivery/bulk-proc-worker";
 import {
@@ -8,6 +10,8 @@ import {
 } from "@/server/client-api/messages-http";
 import { createLogger } from "@/server/logger";
 import type { StartedWorker } from "@/server/worker/run-worker";
+import { SIGNATURE_HEADER, DELIVERY_HEADER, verifyWebhookSignature } from "@/server/webhooks/signature";
+import { startWebhooks } from "@/server/webhooks/worker";
 import { callerAs, createTestClient, createTestDeps, startStages, waitFor } from "./helpers";
 import { smscFixture } from "./smsc-fixture";
 
@@ -18,6 +22,7 @@ import { smscFixture } from "./smsc-fixture";
 let deps: Awaited<ReturnType<typeof createTestDeps>>;
 let stages: { stop(): Promise<void> };
 let bulkProc: StartedWorker | undefined;
+let webhooks: StartedWorker | undefined;
 const log = createLogger("client-api-messages-test");
 const smsc = smscFixture(() => deps, log);
 
@@ -32,9 +37,15 @@ beforeAll(async () => {
     "refunds",
   ]);
   bulkProc = await startBulkProc({ ...deps, env: { ...deps.env, DELIVERY_PROVIDER_NAME_PREFIX: smsc.namePrefix() } });
+  // Retries within the test's time: 200 ms, 400 ms, then given up after the third attempt.
+  webhooks = await startWebhooks({
+    ...deps,
+    env: { ...deps.env, WEBHOOK_RETRY_BASE_MS: 200, WEBHOOK_MAX_ATTEMPTS: 3, WEBHOOK_TIMEOUT_MS: 2_000 },
+  });
 });
 afterEach(() => smsc.stopSimulators());
 afterAll(async () => {
+  await webhooks?.stop();
   await bulkProc?.stop();
   await stages?.stop();
   await smsc.cleanup();
@@ -267,5 +278,149 @@ describe("POST /api/v1/messages and GET /api/v1/messages/{id}", () => {
       "FORBIDDEN",
     );
     expect(await deps.db.prisma.message.count({ where: { clientId: client.id } })).toBe(0);
+  });
+});
+
+type Received = { headers: Record<string, string | string[] | undefined>; body: string };
+
+/** A real HTTP endpoint standing in for the client's: records every call, answers as `answer` says. */
+async function receiver(answer: (body: { messageId: string }, calls: number) => number) {
+  const calls: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+    req.on("end", () => {
+      calls.push({ headers: req.headers, body });
+      const parsed = JSON.parse(body) as { messageId: string };
+      res.statusCode = answer(parsed, calls.filter((c) => c.body.includes(parsed.messageId)).length);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks/volley`,
+    port,
+    calls,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("delivery webhooks", () => {
+  it("POSTs each API message's final status once, signed with the client's secret, retrying failed calls", async () => {
+    const { client, key, operator } = await apiClient();
+    // The endpoint fails the first call of each message, then answers 204.
+    const endpoint = await receiver((_, n) => (n === 1 ? 500 : 204));
+    await operator.webhooks.setUrl({ clientId: client.id, url: endpoint.url });
+    const settings = await operator.webhooks.get({ clientId: client.id });
+    expect(settings.url).toBe(endpoint.url);
+    const secret = settings.secret!;
+    expect(secret).toMatch(/^whsec_/);
+    // A viewer sees the URL, never the secret; nor does the client's own record.
+    const viewer = await callerAs(deps.api, "VIEWER");
+    expect(await viewer.webhooks.get({ clientId: client.id })).toMatchObject({ url: endpoint.url, secret: null });
+    const record = await viewer.clients.get({ id: client.id });
+    expect("webhookSecret" in record).toBe(false);
+    expect(Object.values(record)).not.toContain(secret);
+
+    const batch = await post("/api/v1/messages/batch", key, {
+      defaults: { from: "TESTCO", text: "Your parcel is on its way" },
+      messages: [{ to: "+447911123430" }, { to: "+447911120001" }, { to: "+4479" }],
+    });
+    const ids = ((await batch.json()) as { messages: Json[] }).messages.map((m) => m.id as string);
+
+    const answered = () => endpoint.calls.filter((c) => c.headers["user-agent"] === "Volley-Webhooks/1");
+    await waitFor(
+      async () => new Set(answered().map((c) => (JSON.parse(c.body) as { messageId: string }).messageId)).size,
+      (n) => n === 3,
+      { what: "a webhook for each message", timeoutMs: 60_000 },
+    );
+    await waitFor(
+      () => deps.db.prisma.webhookDelivery.findMany({ where: { clientId: client.id } }),
+      (rows) => rows.length === 3 && rows.every((r) => r.state === "DELIVERED"),
+      { what: "every delivery to be answered", timeoutMs: 30_000 },
+    );
+
+    const statuses = new Map<string, Json>();
+    for (const call of answered()) {
+      expect(call.headers["content-type"]).toBe("application/json");
+      expect(verifyWebhookSignature(secret, call.headers[SIGNATURE_HEADER] as string, call.body)).toBe(true);
+      expect(verifyWebhookSignature("whsec_other", call.headers[SIGNATURE_HEADER] as string, call.body)).toBe(false);
+      const body = JSON.parse(call.body) as Json;
+      expect(call.headers[DELIVERY_HEADER]).toBe(body.id);
+      statuses.set(body.messageId as string, body);
+    }
+    // Exactly two calls per message: the refused one and the answered one, the same event both times.
+    expect(answered()).toHaveLength(6);
+    expect(ids.map((id) => [statuses.get(id)?.status, statuses.get(id)?.reason])).toEqual([
+      ["DELIVERED", null],
+      ["UNDELIVERABLE", "ERR_001"],
+      ["REJECTED", "INVALID_NUMBER"],
+    ]);
+    for (const id of ids) {
+      expect(statuses.get(id)).toMatchObject({ type: "message.status", id, messageId: id });
+      expect((await get(key, id)).body.status).toBe(statuses.get(id)!.status);
+    }
+    const rows = await deps.db.prisma.webhookDelivery.findMany({ where: { clientId: client.id } });
+    expect(rows.map((r) => [r.attempts, r.lastHttpStatus])).toEqual([
+      [2, 204],
+      [2, 204],
+      [2, 204],
+    ]);
+    await endpoint.close();
+  });
+
+  it("gives up after the last attempt, and an operator's retry delivers once the endpoint is back", async () => {
+    const { client, key, operator } = await apiClient();
+    const endpoint = await receiver(() => 200);
+    const { port } = endpoint;
+    await endpoint.close(); // nothing listens there for now
+    await operator.webhooks.setUrl({ clientId: client.id, url: endpoint.url });
+    const sent = (await (
+      await post("/api/v1/messages", key, { to: "+447911123431", from: "TESTCO", text: "Hello" })
+    ).json()) as Json;
+
+    const failed = await waitFor(
+      () => deps.db.prisma.webhookDelivery.findUnique({ where: { id: sent.id as string } }),
+      (d) => d?.state === "FAILED",
+      { what: "the delivery to be given up", timeoutMs: 60_000 },
+    );
+    expect(failed).toMatchObject({ attempts: 3, lastHttpStatus: null, lastError: "ECONNREFUSED", status: "DELIVERED" });
+    const view = await operator.webhooks.get({ clientId: client.id });
+    expect(view.counts).toMatchObject({ failed: 1, pending: 0 });
+    expect(view.recentFailures.map((f) => f.messageId)).toEqual([sent.id]);
+
+    // Back on the same port (free again: the test closed it), then retried from the console.
+    const back = await new Promise<Received[]>((resolve, reject) => {
+      const calls: Received[] = [];
+      const server = createServer((req, res) => {
+        let body = "";
+        req.on("data", (c: Buffer) => (body += c.toString("utf8")));
+        req.on("end", () => {
+          calls.push({ headers: req.headers, body });
+          res.end();
+          server.close();
+          resolve(calls);
+        });
+      });
+      server.on("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        operator.webhooks.retryFailed({ clientId: client.id }).then((r) => expect(r).toEqual({ retried: 1 }), reject);
+      });
+    });
+    expect(JSON.parse(back[0]!.body)).toMatchObject({ messageId: sent.id, status: "DELIVERED" });
+    await waitFor(
+      () => deps.db.prisma.webhookDelivery.findUnique({ where: { id: sent.id as string } }),
+      (d) => d?.state === "DELIVERED",
+      { what: "the retried delivery to be recorded", timeoutMs: 30_000 },
+    );
+
+    // A client without a URL gets no deliveries at all.
+    const quiet = await apiClient();
+    const q = (await (
+      await post("/api/v1/messages", quiet.key, { to: "+447911123432", from: "TESTCO", text: "Hello" })
+    ).json()) as Json;
+    await waitForFinal(quiet.key, q.id as string);
+    expect(await deps.db.prisma.webhookDelivery.count({ where: { clientId: quiet.client.id } })).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { ProviderView } from "@/server/delivery/admin/service";
 import { useTRPC } from "../../_trpc/react";
-import { errorText, hint, input, labelText, primaryButton, smallButton } from "./ui";
+import { errorText, hint, input, labelText, primaryButton, smallButton } from "../../_components/ui";
 
 type Kind = "SMPP" | "HTTP";
 

@@ -6,7 +6,7 @@ import type { ProviderView } from "@/server/delivery/admin/service";
 import { formatDateTime } from "../../_components/format";
 import { useTRPC } from "../../_trpc/react";
 import { ProviderForm } from "./provider-form";
-import { errorText, primaryButton, smallButton, td, th } from "./ui";
+import { errorText, primaryButton, smallButton, td, th } from "../../_components/ui";
 
 const REFRESH_MS = 2_000;
 

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { listRules } from "@/server/delivery/admin/service";
 import { useTRPC } from "../../_trpc/react";
-import { errorText, hint, input, labelText, primaryButton, smallButton, td, th } from "./ui";
+import { errorText, hint, input, labelText, primaryButton, smallButton, td, th } from "../../_components/ui";
 
 type Rule = Awaited<ReturnType<typeof listRules>>[number];
 type Category = "MARKETING" | "AUTHENTICATION" | "AGENT_FLOW";

@@ -10,6 +10,7 @@ import { StatusBadge } from "../../../_components/status-badge";
 import { useTRPC } from "../../../_trpc/react";
 import { ApiKeysPanel } from "./api-keys-panel";
 import { BalancePanel } from "./balance-panel";
+import { WebhookPanel } from "./webhook-panel";
 
 type Client = Awaited<ReturnType<typeof getClient>>;
 type FieldErrors = Record<string, string[] | undefined> | undefined;
@@ -87,6 +88,7 @@ export function ClientDetail({ id, canEdit }: { id: string; canEdit: boolean }) 
         <SenderIds client={c} canEdit={canEdit} />
         {account && c.billingType === "PREPAID" && <BalancePanel accountId={account.id} canEdit={canEdit} />}
         <ApiKeysPanel clientId={c.id} canEdit={canEdit} />
+        <WebhookPanel clientId={c.id} canEdit={canEdit} />
       </div>
 
       <p className="text-xs text-slate-500">

@@ -1,4 +1,4 @@
-// Class names shared by the providers page's forms and tables.
+// Class names shared by the console's forms and tables (providers page, client webhook panel).
 export const inputBase =
   "block w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-indigo-500 focus:outline-none disabled:bg-slate-50 disabled:text-slate-500";
 export const input = `mt-1 ${inputBase}`;
