@@ -8,6 +8,7 @@ export const dynamic = "force-dynamic";
 const NAV = [
   { href: "/campaigns", label: "Campaigns" },
   { href: "/clients", label: "Clients" },
+  { href: "/messages", label: "Messages" },
   { href: "/invoices", label: "Invoices" },
   { href: "/providers", label: "Providers" },
   { href: "/dead-letters", label: "Dead letters" },

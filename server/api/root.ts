@@ -8,6 +8,7 @@ import { deadLettersRouter } from "../dead-letters/router";
 import { invoicesRouter } from "../invoices/router";
 import { providersRouter } from "../delivery/admin/router";
 import { webhooksRouter } from "../webhooks/router";
+import { messagesRouter } from "../messages/router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -21,6 +22,7 @@ export const appRouter = createTRPCRouter({
   invoices: invoicesRouter,
   providers: providersRouter,
   webhooks: webhooksRouter,
+  messages: messagesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -424,3 +424,59 @@ describe("delivery webhooks", () => {
     expect(await deps.db.prisma.webhookDelivery.count({ where: { clientId: quiet.client.id } })).toBe(0);
   });
 });
+
+describe("the console's message search", () => {
+  it("finds messages by id, recipient or client, newest first in pages, with carrier, charges and webhook", async () => {
+    const { client, key, operator } = await apiClient();
+    const endpoint = await receiver(() => 200);
+    await operator.webhooks.setUrl({ clientId: client.id, url: endpoint.url });
+    // Numbers of this run alone (the test database outlives it), ending in 5: none of the simulator's failing suffixes.
+    const fresh = () => `+4479112${1000 + Math.floor(Math.random() * 9000)}5`;
+    const numbers = [fresh(), fresh(), fresh(), "+447911120001"];
+    const ids: string[] = [];
+    for (const to of numbers) {
+      // One at a time: each is created after the one before, so newest first is the reverse order.
+      const res = await post("/api/v1/messages", key, { to, from: "TESTCO", text: `hello ${to}` });
+      ids.push(((await res.json()) as Json).id as string);
+    }
+    for (const id of ids) await waitForFinal(key, id);
+    const viewer = await callerAs(deps.api, "VIEWER");
+
+    const first = await viewer.messages.search({ clientId: client.id, limit: 3 });
+    expect(first.items.map((m) => m.id)).toEqual([...ids].reverse().slice(0, 3));
+    const second = await viewer.messages.search({ clientId: client.id, limit: 3, cursor: first.nextCursor });
+    expect(second.items.map((m) => m.id)).toEqual([ids[0]]);
+    expect(second.nextCursor).toBeNull();
+
+    const written = numbers[1]!.replace(/^\+44(\d{4})(\d{6})$/, "0044 $1-$2");
+    const byNumber = await viewer.messages.search({ recipient: written });
+    expect(byNumber.items.map((m) => [m.id, m.status, m.clientName])).toEqual([[ids[1], "DELIVERED", client.name]]);
+    const spaced = await viewer.messages.search({ recipient: "+44 (7911) 120-001", clientId: client.id });
+    expect(spaced.items.map((m) => [m.id, m.status, m.reason])).toEqual([[ids[3], "UNDELIVERABLE", "ERR_001"]]);
+    expect((await viewer.messages.search({ clientId: client.id, status: "UNDELIVERABLE" })).items).toHaveLength(1);
+    expect((await viewer.messages.search({ clientId: client.id, source: "campaign" })).items).toHaveLength(0);
+    expect((await viewer.messages.search({ messageId: ids[2]! })).items.map((m) => m.id)).toEqual([ids[2]]);
+    await expect(viewer.messages.search({ status: "DELIVERED" })).rejects.toThrow(/pick a client/);
+
+    await waitFor(
+      () => viewer.messages.get({ id: ids[3]! }),
+      (d) => d.charges.length === 2 && d.webhook?.state === "DELIVERED",
+      { what: "the failed message's refund and webhook", timeoutMs: 30_000 },
+    );
+    const failed = await viewer.messages.get({ id: ids[3]! });
+    expect(failed.message).toMatchObject({ status: "UNDELIVERABLE", recipient: "+447911120001" });
+    expect(failed.submission).toMatchObject({
+      state: "SUBMITTED",
+      attempts: 1,
+      provider: { name: expect.any(String) },
+    });
+    expect(failed.providerMessageIds).toHaveLength(1);
+    expect(failed.charges.map((c) => [c.kind, c.amount, c.currency]).sort()).toEqual([
+      ["CHARGE", -2n, "USD"],
+      ["REFUND", 2n, "USD"],
+    ]);
+    expect(failed.webhook).toMatchObject({ state: "DELIVERED", attempts: 1, lastHttpStatus: 200 });
+    await expect(viewer.messages.get({ id: "no-such-message" })).rejects.toThrow(/not found/);
+    await endpoint.close();
+  });
+});

@@ -1,0 +1,142 @@
+import type { Db } from "../db";
+import { AppError } from "../errors";
+import { API_MESSAGE_PREFIX } from "../client-api/messages";
+import type { SearchMessagesInput } from "./schemas";
+
+type Row = {
+  id: string;
+  client_id: string;
+  client_name: string | null;
+  campaign_id: string | null;
+  recipient: string;
+  sender: string;
+  category: string;
+  status: string;
+  status_reason: string | null;
+  segments: number;
+  created_at: Date;
+  final_at: Date | null;
+};
+
+function parseCursor(cursor: string | null | undefined): { at: Date; id: string } | null {
+  if (!cursor) return null;
+  const bar = cursor.indexOf("|");
+  const at = new Date(cursor.slice(0, bar));
+  if (bar < 0 || Number.isNaN(at.getTime())) throw new AppError("BAD_REQUEST", "Invalid cursor");
+  return { at, id: cursor.slice(bar + 1) };
+}
+
+/** A page of messages, newest first, and the cursor of the next page (null on the last). */
+export async function searchMessages(db: Db, input: SearchMessagesInput) {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: (p: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(sql(`$${params.length}`));
+  };
+  if (input.messageId) add((p) => `m.id = ${p}`, input.messageId);
+  if (input.recipient) add((p) => `m.recipient = ${p}`, input.recipient);
+  if (input.clientId) add((p) => `m.client_id = ${p}`, input.clientId);
+  if (input.status) add((p) => `m.status = ${p}::"MessageStatus"`, input.status);
+  if (input.source === "api") add((p) => `m.campaign_id IS NULL AND m.id LIKE ${p}`, `${API_MESSAGE_PREFIX}%`);
+  if (input.source === "campaign") where.push("m.campaign_id IS NOT NULL");
+  const after = parseCursor(input.cursor);
+  if (after) {
+    params.push(after.at, after.id);
+    where.push(`(m.created_at, m.id) < ($${params.length - 1}, $${params.length})`);
+  }
+  params.push(input.limit + 1);
+  const { rows } = await db.pool.query<Row>(
+    `SELECT m.id, m.client_id, c.name AS client_name, m.campaign_id, m.recipient, m.sender, m.category, m.status,
+            m.status_reason, m.segments, m.created_at, m.final_at
+     FROM messages m LEFT JOIN clients c ON c.id = m.client_id
+     WHERE ${where.join(" AND ")}
+     ORDER BY m.created_at DESC, m.id DESC
+     LIMIT $${params.length}`,
+    params,
+  );
+  const page = rows.slice(0, input.limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map((r) => ({
+      id: r.id,
+      clientId: r.client_id,
+      clientName: r.client_name,
+      campaignId: r.campaign_id,
+      recipient: r.recipient,
+      sender: r.sender,
+      category: r.category,
+      status: r.status,
+      reason: r.status_reason,
+      segments: r.segments,
+      createdAt: r.created_at,
+      finalAt: r.final_at,
+    })),
+    nextCursor: rows.length > input.limit && last ? `${last.created_at.toISOString()}|${last.id}` : null,
+  };
+}
+
+/** Everything known about one message: its row, its submission to a carrier, its money and its webhook. */
+export async function messageDetail(db: Db, id: string) {
+  const message = await db.prisma.message.findUnique({ where: { id } });
+  if (!message) throw new AppError("NOT_FOUND", "Message not found");
+  const [client, campaign, submission, providerIds, ledger, usage, webhook] = await Promise.all([
+    db.prisma.client.findUnique({ where: { id: message.clientId }, select: { id: true, name: true } }),
+    message.campaignId
+      ? db.prisma.campaign.findUnique({ where: { id: message.campaignId }, select: { id: true, name: true } })
+      : null,
+    db.prisma.submission.findUnique({ where: { messageId: id } }),
+    db.prisma.providerMessage.findMany({ where: { messageId: id }, orderBy: { createdAt: "asc" } }),
+    db.prisma.ledgerEntry.findMany({
+      where: { reference: { in: [`cdr:${id}`, `refund:${id}`] } },
+      select: { type: true, amount: true, reference: true, createdAt: true, accountId: true },
+    }),
+    db.prisma.usageRecord.findMany({
+      where: { reference: { in: [`cdr:${id}`, `refund:${id}`] } },
+      select: { amount: true, currency: true, reference: true, segments: true, createdAt: true, invoiceId: true },
+    }),
+    db.prisma.webhookDelivery.findUnique({
+      where: { id },
+      select: { state: true, attempts: true, lastError: true, lastHttpStatus: true, deliveredAt: true },
+    }),
+  ]);
+  const ledgerCurrency = ledger[0]
+    ? ((await db.prisma.account.findUnique({ where: { id: ledger[0].accountId }, select: { currency: true } }))
+        ?.currency ?? null)
+    : null;
+  const provider = submission?.providerId
+    ? await db.prisma.provider.findUnique({ where: { id: submission.providerId }, select: { id: true, name: true } })
+    : null;
+  return {
+    message,
+    client,
+    campaign,
+    submission: submission && {
+      state: submission.state,
+      attempts: submission.attempts,
+      lastError: submission.lastError,
+      provider,
+      submittedAt: submission.submittedAt,
+      validUntil: submission.validUntil,
+    },
+    providerMessageIds: providerIds.map((p) => p.providerMessageId),
+    // Prepaid messages are charged in the ledger, postpaid ones as usage: one of the two is empty.
+    charges: [
+      ...ledger.map((l) => ({
+        kind: l.type,
+        amount: l.amount,
+        at: l.createdAt,
+        currency: ledgerCurrency,
+        invoiceId: null,
+      })),
+      ...usage.map((u) => ({
+        kind: u.reference.startsWith("refund:") ? "REFUND" : "USAGE",
+        amount: u.amount,
+        at: u.createdAt,
+        currency: u.currency,
+        invoiceId: u.invoiceId,
+      })),
+    ],
+    webhook,
+  };
+}
