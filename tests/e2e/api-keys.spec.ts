@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { signIn } from "./sign-in";
 
 // An operator issues a client API key on the client's page; the client's
 // system (here Playwright's request API, with no console session) reads the
@@ -8,11 +9,7 @@ import { expect, test } from "@playwright/test";
 const CLIENT = "Umbrella Travel";
 
 test("issue an API key, read the balance with it, revoke it", async ({ page, request }) => {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill("operator@volley.local");
-  await page.getByLabel("Password").fill("volley-demo");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Campaigns" })).toBeVisible();
+  await signIn(page);
 
   await page.getByRole("link", { name: "Clients" }).click();
   await page.getByRole("link", { name: CLIENT, exact: true }).click();

@@ -1,14 +1,11 @@
 import { expect, test } from "@playwright/test";
+import { signIn } from "./sign-in";
 
 // An operator tops up a prepaid client's balance: the available balance and
 // the ledger show it at once, with who did it and why.
 
 test("top up a prepaid balance and see it in the ledger", async ({ page }) => {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill("operator@volley.local");
-  await page.getByLabel("Password").fill("volley-demo");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Campaigns" })).toBeVisible();
+  await signIn(page);
 
   await page.getByRole("link", { name: "Clients" }).click();
   await page.getByRole("link", { name: "Initech Auth", exact: true }).click();

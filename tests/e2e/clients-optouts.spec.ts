@@ -1,4 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
+import { signIn } from "./sign-in";
 
 // An operator edits a seeded client's settings and sender IDs and manages
 // opt-outs; a viewer sees the same pages without any control that changes
@@ -7,14 +8,6 @@ import { expect, test, type Page } from "@playwright/test";
 
 const CLIENT = "Initech Auth";
 const SEEDED = { maxSegments: 10, quietHours: null, senderId: "INITECH2" } as const;
-
-async function signIn(page: Page, email = "operator@volley.local") {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("volley-demo");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Campaigns" })).toBeVisible();
-}
 
 async function openClient(page: Page) {
   await page.getByRole("link", { name: "Clients" }).click();

@@ -1,16 +1,9 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { signIn } from "./sign-in";
 
 // An operator uploads a recipient CSV: the file is checked as it streams in,
 // bad rows are counted and shown, unusable files are refused with a clear
 // message, and a campaign from the upload sends to the valid rows only.
-
-async function signIn(page: Page, email = "operator@volley.local") {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("volley-demo");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Campaigns" })).toBeVisible();
-}
 
 function csvFile(name: string, lines: string[]) {
   return { name, mimeType: "text/csv", buffer: Buffer.from(lines.join("\n") + "\n", "utf8") };

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { signIn } from "./sign-in";
 import pg from "pg";
 
 // A postpaid client's month of usage becomes an invoice: an admin generates
@@ -12,14 +13,6 @@ import pg from "pg";
 // same one, under another period.
 
 const MONTH = "2014-02";
-
-async function signIn(page: Page, email: string) {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("volley-demo");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Campaigns" })).toBeVisible();
-}
 
 /** A postpaid client on the Standard plan with usage in MONTH: 11 cents over 4 messages, one refund. */
 async function createPostpaidUsage(name: string) {

@@ -1,4 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { signIn } from "./sign-in";
 import pg from "pg";
 
 // An admin adds an SMPP provider and a routing rule from the Providers page;
@@ -11,14 +12,6 @@ import pg from "pg";
 const stamp = Date.now().toString(36);
 const PROVIDER = `E2E SMPP ${stamp}`;
 const PREFIX = "+99912";
-
-async function signIn(page: Page, email: string) {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("volley-demo");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Campaigns" })).toBeVisible();
-}
 
 test.afterAll(async () => {
   const db = new pg.Client({

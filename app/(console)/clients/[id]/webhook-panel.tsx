@@ -61,10 +61,10 @@ export function WebhookPanel({ clientId, canEdit }: { clientId: string; canEdit:
               onChange={(e) => setDraft(e.target.value)}
             />
             <button type="submit" disabled={setUrl.isPending || draft === null} className={`${primaryButton} mt-1`}>
-              {setUrl.isPending ? "Saving…" : "Save"}
+              {setUrl.isPending ? "Saving…" : "Set URL"}
             </button>
           </div>
-          <span className={hint}>Leave empty and save to stop the calls.</span>
+          <span className={hint}>Leave it empty and set it to stop the calls.</span>
         </form>
       ) : (
         <p className="mt-4 text-sm">
