@@ -105,6 +105,8 @@ export const envSchema = z.object({
   // Only providers whose name starts with this are bound by this bulk-proc (empty: all). Splits binds between
   // installs sharing a database; the tests bind only their own providers.
   DELIVERY_PROVIDER_NAME_PREFIX: z.string().default(""),
+  // Client API calls each key may make a second (bursts of as many); 0 = no limit.
+  API_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(50),
   // Delivery webhooks (the webhooks worker): a call waits this long for an answer; a failed one is retried after
   // WEBHOOK_RETRY_BASE_MS, doubling each time (capped at an hour), WEBHOOK_MAX_ATTEMPTS times in all (the default
   // keeps trying for about a day); this many calls are in flight at once.

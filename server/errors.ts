@@ -7,6 +7,7 @@ export type AppErrorCode =
   | "NOT_FOUND"
   | "CONFLICT"
   | "PAYLOAD_TOO_LARGE"
+  | "TOO_MANY_REQUESTS"
   | "INTERNAL"
   | "UNAVAILABLE";
 
@@ -17,6 +18,7 @@ const httpStatus: Record<AppErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  TOO_MANY_REQUESTS: 429,
   INTERNAL: 500,
   // Retryable: a dependency (Kafka, Postgres) is briefly unavailable and nothing was done.
   UNAVAILABLE: 503,
@@ -29,6 +31,7 @@ const trpcCode: Record<AppErrorCode, TRPCError["code"]> = {
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
   INTERNAL: "INTERNAL_SERVER_ERROR",
   UNAVAILABLE: "SERVICE_UNAVAILABLE",
 };

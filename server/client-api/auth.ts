@@ -1,7 +1,10 @@
+import type { Redis } from "ioredis";
 import type { Db } from "../db";
+import type { Env } from "../env";
 import { AppError } from "../errors";
 import type { Logger } from "pino";
 import { displayPrefix, hashApiKey, hashesEqual, readPresentedKey } from "./keys";
+import { RateLimited, takeApiCall } from "./rate-limit";
 
 /** lastUsedAt is a hint for operators ("is this key still in use?"), so one write a minute per key is plenty. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -67,4 +70,22 @@ export async function authenticateApiKey(
       .catch((err: unknown) => deps.log.warn({ err, apiKeyId: row.id }, "could not record API key use"));
   }
   return { apiKeyId: row.id, clientId: row.client.id, clientStatus: row.client.status };
+}
+
+/**
+ * What every client API call starts with: the key is authenticated, then takes its call from the key's rate limit
+ * (RateLimited: 429). The limit is a guard, not a gate: with Redis away, calls go on rather than fail.
+ */
+export async function authorizeApiCall(
+  deps: { db: Db; log: Logger; redis: Redis; env: Pick<Env, "API_RATE_LIMIT_PER_SECOND"> },
+  headers: { get(name: string): string | null },
+): Promise<ApiKeyPrincipal> {
+  const principal = await authenticateApiKey(deps, headers);
+  try {
+    await takeApiCall(deps.redis, principal.apiKeyId, deps.env.API_RATE_LIMIT_PER_SECOND);
+  } catch (err) {
+    if (err instanceof RateLimited) throw err;
+    deps.log.warn({ err, apiKeyId: principal.apiKeyId }, "API rate limit not checked (Redis unavailable)");
+  }
+  return principal;
 }

@@ -3,7 +3,7 @@ import type { ApiDeps } from "../api/deps";
 import { getBalance } from "../billing/accounts";
 import { formatMoney } from "../billing/money";
 import { AppError } from "../errors";
-import { authenticateApiKey } from "./auth";
+import { authorizeApiCall } from "./auth";
 import { errorResponse, jsonError, jsonOk } from "./http";
 import { balanceQuery, type BalanceResponse } from "./schemas";
 
@@ -79,7 +79,7 @@ export async function readClientBalance(deps: Deps, clientId: string, accountId?
 /** GET /api/v1/balance, as a plain function of the request (the route handler only supplies deps). */
 export async function handleBalanceRequest(deps: Deps, request: Request): Promise<Response> {
   try {
-    const principal = await authenticateApiKey(deps, request.headers);
+    const principal = await authorizeApiCall(deps, request.headers);
     const query = balanceQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
     if (!query.success) {
       return jsonError("BAD_REQUEST", "Invalid query parameters", 400, z.flattenError(query.error).fieldErrors);

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { AppError } from "../errors";
+import { RateLimited } from "./rate-limit";
 
 // Every client API response is JSON and never cached; every error has the
 // same body, { "error": { "code", "message" } }, whatever went wrong.
@@ -24,6 +25,11 @@ export function jsonError(
 
 /** Domain errors keep their code and message; anything else is logged and becomes a bare 500. */
 export function errorResponse(err: unknown, log: Logger, what: string): Response {
+  if (err instanceof RateLimited) {
+    const response = jsonError(err.code, err.message, err.httpStatus);
+    response.headers.set("retry-after", String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
+    return response;
+  }
   if (err instanceof AppError && err.code !== "INTERNAL") return jsonError(err.code, err.message, err.httpStatus);
   log.error({ err }, `${what} failed`);
   return jsonError("INTERNAL", "Internal error", 500);

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import type { ApiDeps } from "../api/deps";
 import { AppError } from "../errors";
-import { authenticateApiKey } from "./auth";
+import { authorizeApiCall } from "./auth";
 import { errorResponse, jsonError, jsonOk } from "./http";
 import { readMessage, sendMessages } from "./messages";
 import { sendBatchInput, sendMessageInput, type SendMessageInput } from "./schemas";
 
-type Deps = Pick<ApiDeps, "db" | "env" | "log" | "producer">;
+type Deps = Pick<ApiDeps, "db" | "redis" | "env" | "log" | "producer">;
 
 const MAX_SINGLE_BODY_BYTES = 64 * 1024;
 const MAX_BATCH_BODY_BYTES = 8 * 1024 * 1024;
@@ -60,7 +60,7 @@ function parseBatch(body: unknown): SendMessageInput[] {
 
 async function handleSend(deps: Deps, request: Request, batch: boolean): Promise<Response> {
   try {
-    const principal = await authenticateApiKey(deps, request.headers);
+    const principal = await authorizeApiCall(deps, request.headers);
     const body = await readJson(request, batch ? MAX_BATCH_BODY_BYTES : MAX_SINGLE_BODY_BYTES);
     let inputs: SendMessageInput[];
     if (batch) {
@@ -97,7 +97,7 @@ const lookupQuery = z.strictObject({ reference: z.string().min(1).max(100) });
 /** GET /api/v1/messages/{id}, or GET /api/v1/messages?reference=… (`id` undefined). */
 export async function handleReadMessageRequest(deps: Deps, request: Request, id?: string): Promise<Response> {
   try {
-    const principal = await authenticateApiKey(deps, request.headers);
+    const principal = await authorizeApiCall(deps, request.headers);
     if (id !== undefined) return jsonOk(await readMessage(deps, principal.clientId, { id }));
     const query = lookupQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
     if (!query.success) {

@@ -226,4 +226,33 @@ describe("client API keys and GET /api/v1/balance", () => {
       code: "UNAUTHORIZED",
     });
   });
+
+  it("limits each key to API_RATE_LIMIT_PER_SECOND calls a second: 429 with Retry-After, then calls pass again", async () => {
+    const client = await createTestClient(deps.api);
+    const operator = await callerAs(deps.api, "OPERATOR");
+    const first = await operator.apiKeys.create({ clientId: client.id, name: "Busy" });
+    const second = await operator.apiKeys.create({ clientId: client.id, name: "Other" });
+    const limited = { ...deps.api, env: { ...deps.api.env, API_RATE_LIMIT_PER_SECOND: 3 } };
+    const call = (key: string) =>
+      handleBalanceRequest(
+        limited,
+        new Request("http://127.0.0.1/api/v1/balance", { headers: { authorization: `Bearer ${key}` } }),
+      );
+
+    const burst = await Promise.all(Array.from({ length: 8 }, () => call(first.key)));
+    const statuses = burst.map((r) => r.status);
+    // The bucket holds 3 and refills one every 333 ms: a slow burst may get a fourth through.
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(3);
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(4);
+    expect(statuses.filter((s) => s !== 200).every((s) => s === 429)).toBe(true);
+    const refused = burst.find((r) => r.status === 429)!;
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect(await refused.json()).toEqual({
+      error: { code: "TOO_MANY_REQUESTS", message: expect.stringMatching(/limit of 3 calls a second/) },
+    });
+    // Per key: the client's other key is not held back.
+    expect((await call(second.key)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await call(first.key)).status).toBe(200);
+  });
 });
