@@ -3,8 +3,8 @@ import type { ApiDeps } from "../api/deps";
 import { AppError } from "../errors";
 import { authorizeApiCall } from "./auth";
 import { errorResponse, jsonError, jsonOk } from "./http";
-import { readMessage, sendMessages } from "./messages";
-import { sendBatchInput, sendMessageInput, type SendMessageInput } from "./schemas";
+import { listMessages, readMessage, sendMessages } from "./messages";
+import { listMessagesQuery, sendBatchInput, sendMessageInput, type SendMessageInput } from "./schemas";
 
 type Deps = Pick<ApiDeps, "db" | "redis" | "env" | "log" | "producer">;
 
@@ -94,22 +94,22 @@ export function handleSendBatchRequest(deps: Deps, request: Request): Promise<Re
 
 const lookupQuery = z.strictObject({ reference: z.string().min(1).max(100) });
 
-/** GET /api/v1/messages/{id}, or GET /api/v1/messages?reference=… (`id` undefined). */
+/** GET /api/v1/messages/{id}; GET /api/v1/messages?reference=…; GET /api/v1/messages (a page of the newest). */
 export async function handleReadMessageRequest(deps: Deps, request: Request, id?: string): Promise<Response> {
   try {
     const principal = await authorizeApiCall(deps, request.headers);
     if (id !== undefined) return jsonOk(await readMessage(deps, principal.clientId, { id }));
-    const query = lookupQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-    if (!query.success) {
-      return jsonError(
-        "BAD_REQUEST",
-        "Give ?reference=<the reference it was sent with>",
-        400,
-        fieldErrors(query.error),
-      );
+    const params = Object.fromEntries(new URL(request.url).searchParams);
+    if ("reference" in params) {
+      const query = lookupQuery.safeParse(params);
+      if (!query.success) throw new InvalidBody(fieldErrors(query.error));
+      return jsonOk(await readMessage(deps, principal.clientId, query.data));
     }
-    return jsonOk(await readMessage(deps, principal.clientId, query.data));
+    const query = listMessagesQuery.safeParse(params);
+    if (!query.success) throw new InvalidBody(fieldErrors(query.error));
+    return jsonOk(await listMessages(deps, principal.clientId, query.data));
   } catch (err) {
+    if (err instanceof InvalidBody) return jsonError("BAD_REQUEST", "Invalid query parameters", 400, err.fields);
     return errorResponse(err, deps.log, "message read");
   }
 }

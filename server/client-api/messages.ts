@@ -3,7 +3,8 @@ import type { ApiDeps } from "../api/deps";
 import { AppError } from "../errors";
 import { bulkPacking, TOPICS, type BulkMessage } from "../kafka/topics";
 import type { ApiKeyPrincipal } from "./auth";
-import type { MessageResponse, SendMessageInput } from "./schemas";
+import { cursorOf, parseCursor } from "../messages/search";
+import type { ListMessagesQuery, MessageResponse, SendMessageInput } from "./schemas";
 
 type Deps = Pick<ApiDeps, "db" | "env" | "log" | "producer">;
 
@@ -159,4 +160,30 @@ export async function readMessage(
   // Another client's message gets the same answer as a made-up id.
   if (!rows[0]) throw new AppError("NOT_FOUND", "Message not found");
   return toResponse(rows[0]);
+}
+
+/** The client's messages, newest first, a page at a time (its (client_id, created_at) index serves every page). */
+export async function listMessages(deps: Pick<Deps, "db">, clientId: string, query: ListMessagesQuery) {
+  const params: unknown[] = [clientId];
+  const where = ["client_id = $1"];
+  if (query.status) {
+    params.push(query.status);
+    where.push(`status = $${params.length}::"MessageStatus"`);
+  }
+  const after = parseCursor(query.cursor);
+  if (after) {
+    params.push(after.at, after.id);
+    where.push(`(created_at, id) < ($${params.length - 1}, $${params.length})`);
+  }
+  params.push(query.limit + 1);
+  const { rows } = await deps.db.pool.query<MessageRow>(
+    `SELECT ${ROW_COLUMNS} FROM messages WHERE ${where.join(" AND ")}
+     ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const page = rows.slice(0, query.limit);
+  return {
+    messages: page.map(toResponse),
+    nextCursor: rows.length > query.limit ? cursorOf(page[page.length - 1]!) : null,
+  };
 }

@@ -90,3 +90,24 @@ export const messageResponse = z.object({
   finalAt: z.string().nullable(),
 });
 export type MessageResponse = z.infer<typeof messageResponse>;
+
+/** GET /api/v1/messages: by the reference a message was sent with, or the client's messages newest first. */
+export const listMessagesQuery = z.strictObject({
+  status: z
+    .enum([
+      "QUEUED",
+      "DEFERRED",
+      "ACCEPTED",
+      "SUBMITTED",
+      "DELIVERED",
+      "UNDELIVERABLE",
+      "EXPIRED",
+      "REJECTED",
+      "FAILED",
+    ])
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** nextCursor of the page before. */
+  cursor: z.string().max(300).optional(),
+});
+export type ListMessagesQuery = z.infer<typeof listMessagesQuery>;

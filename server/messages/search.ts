@@ -18,7 +18,12 @@ type Row = {
   final_at: Date | null;
 };
 
-function parseCursor(cursor: string | null | undefined): { at: Date; id: string } | null {
+/** Keyset paging over (created_at, id), newest first: a cursor names the last row of the page before. */
+export function cursorOf(row: { created_at: Date; id: string }): string {
+  return `${row.created_at.toISOString()}|${row.id}`;
+}
+
+export function parseCursor(cursor: string | null | undefined): { at: Date; id: string } | null {
   if (!cursor) return null;
   const bar = cursor.indexOf("|");
   const at = new Date(cursor.slice(0, bar));
@@ -72,7 +77,7 @@ export async function searchMessages(db: Db, input: SearchMessagesInput) {
       createdAt: r.created_at,
       finalAt: r.final_at,
     })),
-    nextCursor: rows.length > input.limit && last ? `${last.created_at.toISOString()}|${last.id}` : null,
+    nextCursor: rows.length > input.limit && last ? cursorOf(last) : null,
   };
 }
 

@@ -268,7 +268,10 @@ describe("POST /api/v1/messages and GET /api/v1/messages/{id}", () => {
     ).json()) as Json;
     expect(await get(key, theirs.id as string)).toMatchObject({ status: 404, body: { error: { code: "NOT_FOUND" } } });
     expect((await get(key, "no-such-message")).status).toBe(404);
-    expect((await get(key)).status).toBe(400);
+    expect((await get(key, undefined, "?limit=0")).status).toBe(400);
+    expect((await get(key, undefined, "?colour=red")).body).toMatchObject({
+      error: { fields: { "(body)": [expect.any(String)] } },
+    });
 
     // A suspended client can read but not send.
     await operator.clients.update({ id: client.id, status: "SUSPENDED" });
@@ -457,6 +460,14 @@ describe("the console's message search", () => {
     expect((await viewer.messages.search({ clientId: client.id, source: "campaign" })).items).toHaveLength(0);
     expect((await viewer.messages.search({ messageId: ids[2]! })).items.map((m) => m.id)).toEqual([ids[2]]);
     await expect(viewer.messages.search({ status: "DELIVERED" })).rejects.toThrow(/pick a client/);
+
+    // The client's own view through the API: the same messages, newest first, paged the same way.
+    const page1 = await get(key, undefined, "?limit=3");
+    expect((page1.body.messages as Json[]).map((m) => m.id)).toEqual([...ids].reverse().slice(0, 3));
+    const page2 = await get(key, undefined, `?limit=3&cursor=${encodeURIComponent(page1.body.nextCursor as string)}`);
+    expect(page2.body).toMatchObject({ messages: [{ id: ids[0], status: "DELIVERED" }], nextCursor: null });
+    const undelivered = await get(key, undefined, "?status=UNDELIVERABLE");
+    expect((undelivered.body.messages as Json[]).map((m) => [m.id, m.reason])).toEqual([[ids[3], "ERR_001"]]);
 
     await waitFor(
       () => viewer.messages.get({ id: ids[3]! }),

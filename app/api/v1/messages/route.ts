@@ -3,7 +3,7 @@ import { handleReadMessageRequest, handleSendMessageRequest } from "@/server/cli
 
 export const dynamic = "force-dynamic";
 
-// Client API (API key, not a console session): send one message; look one up by the reference it was sent with.
+// Client API (API key, not a console session): send one message; list the newest, or find one by its reference.
 export function POST(request: Request) {
   return handleSendMessageRequest(apiDeps(), request);
 }
