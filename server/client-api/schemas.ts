@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { messageStatus } from "../kafka/topics";
 
 export const listApiKeysInput = z.object({ clientId: z.string().min(1) });
 
@@ -93,19 +94,7 @@ export type MessageResponse = z.infer<typeof messageResponse>;
 
 /** GET /api/v1/messages: by the reference a message was sent with, or the client's messages newest first. */
 export const listMessagesQuery = z.strictObject({
-  status: z
-    .enum([
-      "QUEUED",
-      "DEFERRED",
-      "ACCEPTED",
-      "SUBMITTED",
-      "DELIVERED",
-      "UNDELIVERABLE",
-      "EXPIRED",
-      "REJECTED",
-      "FAILED",
-    ])
-    .optional(),
+  status: messageStatus.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   /** nextCursor of the page before. */
   cursor: z.string().max(300).optional(),
