@@ -29,6 +29,7 @@ const smsc = smscFixture(() => deps, log);
 beforeAll(async () => {
   deps = await createTestDeps();
   stages = await startStages(deps, [
+    "launcher",
     "validator",
     "status-writer",
     "prepaid-low",
@@ -54,11 +55,11 @@ afterAll(async () => {
 
 type Json = Record<string, unknown>;
 
-/** A client with a key, its traffic routed to a simulator of its own. */
-async function apiClient(opts: { balance?: bigint } = {}) {
+/** A client with a key, its traffic routed to a simulator of its own (through a provider capped at maxTps). */
+async function apiClient(opts: { balance?: bigint; maxTps?: number } = {}) {
   const { sim, store } = await smsc.startSimulator(`it-${randomUUID()}`);
   const client = await createTestClient(deps.api, { balance: opts.balance ?? 10_000n });
-  await smsc.routeToSimulator(client.id, sim.port);
+  await smsc.routeToSimulator(client.id, sim.port, { maxTps: opts.maxTps ?? 0 });
   const operator = await callerAs(deps.api, "OPERATOR");
   const { key } = await operator.apiKeys.create({ clientId: client.id, name: "test" });
   return { client, key, store, operator };
@@ -489,5 +490,61 @@ describe("the console's message search", () => {
     expect(failed.webhook).toMatchObject({ state: "DELIVERED", attempts: 1, lastHttpStatus: 200 });
     await expect(viewer.messages.get({ id: "no-such-message" })).rejects.toThrow(/not found/);
     await endpoint.close();
+  });
+});
+
+describe("priority", () => {
+  it("an OTP sent through the API during a marketing campaign goes out ahead of the campaign's queued messages", async () => {
+    // 600 marketing messages through a provider capped at 60 a second: the campaign takes about 10 s to go out.
+    const { client, key, operator } = await apiClient({ maxTps: 60, balance: 100_000n });
+    const recipients = Array.from({ length: 600 }, (_, i) => `+4479112${31_000 + i}`);
+    const campaign = await operator.campaigns.create({
+      clientId: client.id,
+      name: `priority ${randomUUID().slice(0, 6)}`,
+      senderId: "TESTCO",
+      template: "Winter sale: 20% off",
+      recipients: { kind: "paste", text: recipients.join("\n") },
+    });
+    await operator.campaigns.launch({ id: campaign.id });
+    const submittedOf = (id: string) =>
+      deps.db.pool
+        .query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM submissions WHERE message_id LIKE $1 AND state = 'SUBMITTED'`,
+          [`${id}-%`],
+        )
+        .then((r) => r.rows[0]!.n);
+    await waitFor(
+      () => submittedOf(campaign.id),
+      (n) => n >= 100,
+      { what: "the campaign to be under way", timeoutMs: 60_000, intervalMs: 100 },
+    );
+
+    const otp = (await (
+      await post("/api/v1/messages", key, {
+        to: "+447911123450",
+        from: "TESTCO",
+        text: "Your code is 551204",
+        category: "authentication",
+      })
+    ).json()) as Json;
+    await waitForFinal(key, otp.id as string);
+    const view = await waitFor(
+      () => operator.campaigns.get({ id: campaign.id }),
+      (c) => c.status === "COMPLETED",
+      { what: "the campaign to complete", timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect(view.counts).toEqual({ DELIVERED: 600 });
+
+    // Decided on the carrier's side of bulk-proc: how many campaign messages were submitted after the OTP was.
+    const { rows } = await deps.db.pool.query<{ after: number; before: number }>(
+      `SELECT count(*) FILTER (WHERE s.submitted_at > o.submitted_at)::int AS after,
+              count(*) FILTER (WHERE s.submitted_at <= o.submitted_at)::int AS before
+       FROM submissions s, submissions o WHERE o.message_id = $1 AND s.message_id LIKE $2`,
+      [otp.id, `${campaign.id}-%`],
+    );
+    // It went out with most of the campaign still to go. Behind the marketing already queued in bulk-proc (the queue
+    // made first in, first out), 204 went after it instead of 494: it would have waited for ~300 of them.
+    expect(rows[0]!.before + rows[0]!.after).toBe(600);
+    expect(rows[0]!.after).toBeGreaterThan(300);
   });
 });
