@@ -22,7 +22,9 @@ export function statusRank(status: MessageStatusValue): number {
   return RANK[status];
 }
 
-export function isFinal(status: MessageStatusValue): boolean {
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+
+export function isFinal(status: MessageStatusValue): status is FinalStatus {
   return RANK[status] === 4;
 }
 

@@ -4,6 +4,7 @@ import type { MessageStatusEvent } from "../kafka/topics";
 import { isFinal } from "../messages/status";
 import { metrics } from "../observability/metrics";
 import { API_MESSAGE_PREFIX } from "../client-api/messages";
+import type { WebhookEvent } from "./schemas";
 import { DELIVERY_HEADER, SIGNATURE_HEADER, signWebhook } from "./signature";
 
 // Delivery webhooks: the first final status of each message a client sent through the API becomes one row of
@@ -11,14 +12,8 @@ import { DELIVERY_HEADER, SIGNATURE_HEADER, signWebhook } from "./signature";
 // POSTs to the client's URL, signed, until it answers 2xx or the attempts run out. The row is the outbox: nothing is
 // lost to a crash between the status and the call, and a slow or broken endpoint never holds up message-status.
 
-/** The body a client receives: `data` is what the status event said, `id` the delivery's (= the message's) id. */
-export type WebhookPayload = {
-  type: "message.status";
-  messageId: string;
-  status: string;
-  reason: string | null;
-  at: string;
-};
+/** What a delivery row keeps: the body a client receives, less its `id` (added when it is sent; see webhookEvent). */
+export type WebhookPayload = Omit<WebhookEvent, "id">;
 
 /** `api-<clientId>-<22 characters>` → clientId (see apiMessageId). */
 function clientOfApiMessage(messageId: string): string | null {

@@ -45,6 +45,11 @@ test("send a message with an API key and get its signed delivery webhook", async
     await keys.getByRole("button", { name: "Create key" }).click();
     const key = await keys.getByTestId("new-api-key").getByLabel("New API key").inputValue();
 
+    // The API's reference is public, like the console's login page.
+    const doc = await request.get("/api/v1/openapi.json");
+    expect(doc.status()).toBe(200);
+    expect(await doc.json()).toMatchObject({ openapi: "3.1.0", paths: { "/api/v1/messages": { post: {} } } });
+
     const sent = await request.post("/api/v1/messages", {
       headers: { authorization: `Bearer ${key}` },
       data: {
