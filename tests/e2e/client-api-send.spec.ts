@@ -78,7 +78,11 @@ test("send a message with an API key and get its signed delivery webhook", async
     await page.screenshot({ path: "test-results/e2e-client-api-send.png", fullPage: true });
 
     // Support's view of the same message: found by its id on the Messages page, with its carrier, charge and webhook.
-    await page.getByRole("link", { name: "Messages" }).click();
+    // From the client's page: its newest messages, this one first.
+    await page.getByRole("link", { name: "Messages →" }).click();
+    await expect(page.getByTestId("messages").getByRole("row").nth(1)).toContainText("+447911123456");
+    await expect(page.getByLabel("Client", { exact: true })).toHaveValue(/.+/);
+    await page.getByLabel("Client", { exact: true }).selectOption("");
     await page.getByLabel("Message id").fill(message.id);
     await page.getByRole("button", { name: "Search" }).click();
     await expect(page.getByTestId("messages").getByRole("row")).toHaveCount(2);

@@ -19,11 +19,13 @@ type Filter = {
   source?: "api" | "campaign";
 };
 
-export function MessageSearch() {
+/** With a client (from its page's link) the client's newest messages are listed at once. */
+export function MessageSearch({ initialClientId }: { initialClientId?: string }) {
   const trpc = useTRPC();
   const clients = useQuery(trpc.clients.list.queryOptions());
-  const [form, setForm] = useState<Filter>({});
-  const [filter, setFilter] = useState<Filter | null>(null);
+  const initial = initialClientId ? { clientId: initialClientId } : null;
+  const [form, setForm] = useState<Filter>(initial ?? {});
+  const [filter, setFilter] = useState<Filter | null>(initial);
   const [openId, setOpenId] = useState<string | null>(null);
   const search = useInfiniteQuery({
     ...trpc.messages.search.infiniteQueryOptions(
@@ -45,22 +47,34 @@ export function MessageSearch() {
   return (
     <div className="mt-6 space-y-4">
       <form onSubmit={submit} className="grid gap-3 rounded-lg border border-slate-200 bg-white p-4 md:grid-cols-6">
-        <label className="md:col-span-2">
-          <span className={labelText}>Message id</span>
-          <input className={`${input} font-mono`} value={form.messageId ?? ""} onChange={set("messageId")} />
-        </label>
-        <label>
-          <span className={labelText}>Recipient</span>
+        <div className="md:col-span-2">
+          <label htmlFor="message-id" className={labelText}>
+            Message id
+          </label>
           <input
+            id="message-id"
+            className={`${input} font-mono`}
+            value={form.messageId ?? ""}
+            onChange={set("messageId")}
+          />
+        </div>
+        <div>
+          <label htmlFor="message-recipient" className={labelText}>
+            Recipient
+          </label>
+          <input
+            id="message-recipient"
             className={input}
             placeholder="+447911123456"
             value={form.recipient ?? ""}
             onChange={set("recipient")}
           />
-        </label>
-        <label>
-          <span className={labelText}>Client</span>
-          <select className={input} value={form.clientId ?? ""} onChange={set("clientId")}>
+        </div>
+        <div>
+          <label htmlFor="message-client" className={labelText}>
+            Client
+          </label>
+          <select id="message-client" className={input} value={form.clientId ?? ""} onChange={set("clientId")}>
             <option value="">Any</option>
             {clients.data?.map((c) => (
               <option key={c.id} value={c.id}>
@@ -68,10 +82,12 @@ export function MessageSearch() {
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          <span className={labelText}>Status</span>
-          <select className={input} value={form.status ?? ""} onChange={set("status")}>
+        </div>
+        <div>
+          <label htmlFor="message-status" className={labelText}>
+            Status
+          </label>
+          <select id="message-status" className={input} value={form.status ?? ""} onChange={set("status")}>
             <option value="">Any</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -79,15 +95,17 @@ export function MessageSearch() {
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          <span className={labelText}>Sent through</span>
-          <select className={input} value={form.source ?? ""} onChange={set("source")}>
+        </div>
+        <div>
+          <label htmlFor="message-sent-through" className={labelText}>
+            Sent through
+          </label>
+          <select id="message-sent-through" className={input} value={form.source ?? ""} onChange={set("source")}>
             <option value="">Anything</option>
             <option value="api">Client API</option>
             <option value="campaign">Campaigns</option>
           </select>
-        </label>
+        </div>
         <div className="md:col-span-6">
           <button type="submit" className={primaryButton}>
             Search

@@ -1,8 +1,8 @@
 import { HydrateClient, prefetch, trpc } from "../../_trpc/server";
 import { MessageSearch } from "./message-search";
 
-export default async function MessagesPage() {
-  await prefetch(trpc.clients.list.queryOptions());
+export default async function MessagesPage({ searchParams }: { searchParams: Promise<{ clientId?: string }> }) {
+  const [{ clientId }] = await Promise.all([searchParams, prefetch(trpc.clients.list.queryOptions())]);
   return (
     <HydrateClient>
       <h1 className="text-2xl font-semibold tracking-tight">Messages</h1>
@@ -10,7 +10,8 @@ export default async function MessagesPage() {
         Find a message by its id or its recipient, or list a client&apos;s newest; open one to see its delivery, its
         charges and its webhook.
       </p>
-      <MessageSearch />
+      {/* Keyed: a link from a client's page starts a new search, even from this page. */}
+      <MessageSearch key={clientId ?? ""} initialClientId={clientId} />
     </HydrateClient>
   );
 }

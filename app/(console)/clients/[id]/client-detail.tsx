@@ -58,6 +58,9 @@ export function ClientDetail({ id, canEdit }: { id: string; canEdit: boolean }) 
           <span data-testid="client-status">
             <StatusBadge status={c.status} />
           </span>
+          <Link href={`/messages?clientId=${c.id}`} className="ml-auto text-sm text-indigo-700 hover:underline">
+            Messages →
+          </Link>
         </div>
       </div>
 
