@@ -35,6 +35,9 @@ beforeAll(async () => {
     "prepaid-low",
     "prepaid-high",
     "prepaid-manager",
+    "postpaid-high",
+    "postpaid-low",
+    "postpaid-manager",
     "refunds",
   ]);
   bulkProc = await startBulkProc({ ...deps, env: { ...deps.env, DELIVERY_PROVIDER_NAME_PREFIX: smsc.namePrefix() } });
@@ -56,9 +59,12 @@ afterAll(async () => {
 type Json = Record<string, unknown>;
 
 /** A client with a key, its traffic routed to a simulator of its own (through a provider capped at maxTps). */
-async function apiClient(opts: { balance?: bigint; maxTps?: number } = {}) {
+async function apiClient(opts: { balance?: bigint; maxTps?: number; billingType?: "PREPAID" | "POSTPAID" } = {}) {
   const { sim, store } = await smsc.startSimulator(`it-${randomUUID()}`);
-  const client = await createTestClient(deps.api, { balance: opts.balance ?? 10_000n });
+  const client = await createTestClient(deps.api, {
+    balance: opts.balance ?? 10_000n,
+    ...(opts.billingType ? { billingType: opts.billingType } : {}),
+  });
   await smsc.routeToSimulator(client.id, sim.port, { maxTps: opts.maxTps ?? 0 });
   const operator = await callerAs(deps.api, "OPERATOR");
   const { key } = await operator.apiKeys.create({ clientId: client.id, name: "test" });
@@ -166,6 +172,31 @@ describe("POST /api/v1/messages and GET /api/v1/messages/{id}", () => {
     const stats = await store.stats([smsc.systemId]);
     expect(stats.duplicates).toBe(0);
     expect(stats.messages).toBe(4);
+  });
+
+  it("bills a postpaid client's API messages as usage, the failed one refunded", async () => {
+    const { client, key } = await apiClient({ billingType: "POSTPAID" });
+    await deps.db.prisma.client.update({ where: { id: client.id }, data: { creditLimit: 10_000n } });
+    const batch = await post("/api/v1/messages/batch", key, {
+      defaults: { from: "TESTCO", text: "Your statement is ready", category: "agent_flow" },
+      messages: [{ to: "+447911123460" }, { to: "+447911120001" }],
+    });
+    const ids = ((await batch.json()) as { messages: Json[] }).messages.map((m) => m.id as string);
+    expect((await waitForFinal(key, ids[0]!)).body.status).toBe("DELIVERED");
+    expect((await waitForFinal(key, ids[1]!)).body.status).toBe("UNDELIVERABLE");
+    // Two messages used at 2 each; the undelivered one's usage is refunded: 2 left unbilled.
+    const unbilled = await waitFor(
+      () => deps.db.prisma.account.findFirstOrThrow({ where: { clientId: client.id } }),
+      (a) => a.unbilledUsage === 2n,
+      { what: "usage and the refund to be applied", timeoutMs: 30_000 },
+    );
+    expect(unbilled.balance).toBe(10_000n);
+    const usage = await deps.db.prisma.usageRecord.findMany({ where: { clientId: client.id } });
+    expect(usage.map((u) => [u.reference.split(":")[0], u.amount, u.category]).sort()).toEqual([
+      ["cdr", 2n, "AGENT_FLOW"],
+      ["cdr", 2n, "AGENT_FLOW"],
+      ["refund", -2n, "AGENT_FLOW"],
+    ]);
   });
 
   it("treats a retried reference as the same message: sent and charged once", async () => {
