@@ -8,6 +8,8 @@ import type { ListMessagesQuery, MessageResponse, SendMessageInput } from "./sch
 
 type Deps = Pick<ApiDeps, "db" | "env" | "log" | "producer">;
 
+export const API_MESSAGE_PREFIX = "api-";
+
 /**
  * API messages are `api-<clientId>-<22 characters>`: random, or derived from the client's reference so a retried
  * request names the same message. The prefix tells them from campaign messages (`<campaignId>-<row>`) anywhere in
@@ -17,10 +19,8 @@ export function apiMessageId(clientId: string, reference?: string): string {
   const suffix = reference
     ? createHash("sha256").update(`${clientId}\u0000${reference}`, "utf8").digest("base64url").slice(0, 22)
     : randomBytes(16).toString("base64url").slice(0, 22);
-  return `api-${clientId}-${suffix}`;
+  return `${API_MESSAGE_PREFIX}${clientId}-${suffix}`;
 }
-
-export const API_MESSAGE_PREFIX = "api-";
 
 export type SentMessage = MessageResponse & { reference: string | null; duplicate: boolean };
 

@@ -34,11 +34,15 @@ export function carriesNoFinalStatus(message: Pick<KafkaMessage, "headers">): bo
     .some((status) => FINAL.has(status));
 }
 
-/** Consumer group `<prefix><group>` on message-status, handing `handle` the records that carry final statuses. */
+/**
+ * Consumer group `<prefix><group>` on message-status, handing `handle` the records that carry final statuses (and that
+ * `alsoSkip`, which sees the raw record, does not pass by).
+ */
 export function startFinalStatusConsumer(
   { env, log, kafka, producer }: Pick<WorkerDeps, "env" | "log" | "kafka" | "producer">,
   group: string,
   handle: BatchHandler<Unpacked<MessageStatusEvent>>,
+  alsoSkip?: (message: KafkaMessage) => boolean,
 ): Promise<RunningConsumer> {
   const prefix = env.KAFKA_TOPIC_PREFIX;
   return startBatchConsumer({
@@ -53,7 +57,7 @@ export function startFinalStatusConsumer(
     maxBatchSize: env.STATUS_WRITER_BATCH_SIZE,
     partitionsConsumedConcurrently: 2,
     fetchFill: BULK_FETCH,
-    skip: carriesNoFinalStatus,
+    skip: alsoSkip ? (message) => carriesNoFinalStatus(message) || alsoSkip(message) : carriesNoFinalStatus,
     handle,
   });
 }

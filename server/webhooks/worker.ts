@@ -1,7 +1,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { KafkaMessage } from "kafkajs";
+import { API_MESSAGE_PREFIX } from "../client-api/messages";
 import { startFinalStatusConsumer } from "../messages/final-statuses";
 import type { StartedWorker, WorkerDeps } from "../worker/run-worker";
 import { dispatchDueWebhooks, recordWebhookDeliveries } from "./deliveries";
+
+/**
+ * Campaign traffic is nearly all of message-status and has no webhooks: a record whose bytes hold no API message id
+ * is passed by before it is parsed. (A message body quoting one is escaped in the JSON, so it cannot match.)
+ */
+const API_MESSAGE_ID = Buffer.from(`"messageId":"${API_MESSAGE_PREFIX}`);
+export const carriesNoApiMessage = (message: KafkaMessage) => !message.value?.includes(API_MESSAGE_ID);
 
 /** With nothing due, the dispatcher looks again this often (new rows from this process wake it at once). */
 const IDLE_POLL_MS = 500;
@@ -14,13 +23,18 @@ export async function startWebhooks({ env, log, db, kafka, producer }: WorkerDep
   let wake: (() => void) | undefined;
   // Invalid items are the status writer's to dead-letter (it reads every one); here they are passed by, so one bad
   // event is not dead-lettered once per consumer group.
-  const consumer = await startFinalStatusConsumer({ env, log, kafka, producer }, "webhooks", async (records) => {
-    const added = await recordWebhookDeliveries(
-      db,
-      records.flatMap((r) => r.value.items),
-    );
-    if (added > 0) wake?.();
-  });
+  const consumer = await startFinalStatusConsumer(
+    { env, log, kafka, producer },
+    "webhooks",
+    async (records) => {
+      const added = await recordWebhookDeliveries(
+        db,
+        records.flatMap((r) => r.value.items),
+      );
+      if (added > 0) wake?.();
+    },
+    carriesNoApiMessage,
+  );
 
   const settings = {
     timeoutMs: env.WEBHOOK_TIMEOUT_MS,
