@@ -1,4 +1,5 @@
 import type { BillingType, ClientStatus, OperatorRole, PrismaClient } from "@prisma/client";
+import { displayPrefix, hashApiKey } from "../server/client-api/keys";
 
 export const DEMO_PASSWORD = "volley-demo";
 
@@ -45,6 +46,12 @@ export const DEMO_CLIENTS: DemoClient[] = [
     senderIds: ["UMBRELLA"],
   },
 ];
+
+/**
+ * A client API key for Acme Retail with a published value, like the demo passwords: a new install can call the API at
+ * once (README, Client API). Seeded once; an operator who revokes it keeps it revoked.
+ */
+export const DEMO_API_KEY = "vk_demo_acme_retail_not_for_production_use_000";
 
 /** Where the demo's SMSC simulator listens (env SMSC_*), so `npm start` delivers demo campaigns. */
 export type DemoSmsc = { host: string; port: number; systemId: string; password: string };
@@ -134,6 +141,17 @@ export async function seedDemoData(
       }
     });
   }
+  const acme = await prisma.client.findUniqueOrThrow({ where: { name: "Acme Retail" }, select: { id: true } });
+  await prisma.apiKey.upsert({
+    where: { prefix: displayPrefix(DEMO_API_KEY) },
+    update: {},
+    create: {
+      clientId: acme.id,
+      name: "Demo key (seeded)",
+      prefix: displayPrefix(DEMO_API_KEY),
+      keyHash: hashApiKey(DEMO_API_KEY),
+    },
+  });
   await seedDemoInvoice(prisma);
   await seedDemoDelivery(prisma, smsc);
   return { operators: DEMO_OPERATORS.length, clients: DEMO_CLIENTS.length };

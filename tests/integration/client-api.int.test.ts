@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reserve } from "@/server/billing/balance-gate";
 import { handleBalanceRequest } from "@/server/client-api/balance";
 import { generateApiKey, hashApiKey } from "@/server/client-api/keys";
+import { DEMO_API_KEY } from "@/prisma/demo-data";
 import { callerAs, createTestClient, createTestDeps } from "./helpers";
 
 // The Client API's balance endpoint against real Postgres and Redis: keys are
@@ -254,5 +255,12 @@ describe("client API keys and GET /api/v1/balance", () => {
     expect((await call(second.key)).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect((await call(first.key)).status).toBe(200);
+  });
+
+  it("answers the seeded demo key with Acme Retail's balance, as the README shows", async () => {
+    const acme = await deps.db.prisma.client.findUniqueOrThrow({ where: { name: "Acme Retail" } });
+    const res = await balanceRequest({ authorization: `Bearer ${DEMO_API_KEY}` });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ clientId: acme.id, billingType: "PREPAID", currency: "USD" });
   });
 });
