@@ -70,42 +70,33 @@ export function MessageSearch({ initialClientId }: { initialClientId?: string })
             onChange={set("recipient")}
           />
         </div>
-        <div>
-          <label htmlFor="message-client" className={labelText}>
-            Client
-          </label>
-          <select id="message-client" className={input} value={form.clientId ?? ""} onChange={set("clientId")}>
-            <option value="">Any</option>
-            {clients.data?.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div>
-          <label htmlFor="message-status" className={labelText}>
-            Status
-          </label>
-          <select id="message-status" className={input} value={form.status ?? ""} onChange={set("status")}>
-            <option value="">Any</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s.toLowerCase()}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div>
-          <label htmlFor="message-sent-through" className={labelText}>
-            Sent through
-          </label>
-          <select id="message-sent-through" className={input} value={form.source ?? ""} onChange={set("source")}>
-            <option value="">Anything</option>
-            <option value="api">Client API</option>
-            <option value="campaign">Campaigns</option>
-          </select>
-        </div>
+        <FilterSelect
+          id="message-client"
+          label="Client"
+          any="Any"
+          value={form.clientId}
+          onChange={set("clientId")}
+          options={clients.data?.map((c) => ({ value: c.id, label: c.name })) ?? []}
+        />
+        <FilterSelect
+          id="message-status"
+          label="Status"
+          any="Any"
+          value={form.status}
+          onChange={set("status")}
+          options={STATUSES.map((s) => ({ value: s, label: s.toLowerCase() }))}
+        />
+        <FilterSelect
+          id="message-sent-through"
+          label="Sent through"
+          any="Anything"
+          value={form.source}
+          onChange={set("source")}
+          options={[
+            { value: "api", label: "Client API" },
+            { value: "campaign", label: "Campaigns" },
+          ]}
+        />
         <div className="md:col-span-6">
           <button type="submit" className={primaryButton}>
             Search
@@ -265,6 +256,32 @@ function Item({ label, children }: { label: string; children: ReactNode }) {
     <div>
       <dt className="text-xs font-semibold uppercase tracking-wide text-slate-500">{label}</dt>
       <dd className="mt-1">{children}</dd>
+    </div>
+  );
+}
+
+/** A filter's select: its label, "any" (empty) first, then the options. */
+function FilterSelect(props: {
+  id: string;
+  label: string;
+  any: string;
+  value: string | undefined;
+  onChange: (e: { target: { value: string } }) => void;
+  options: { value: string; label: string }[];
+}) {
+  return (
+    <div>
+      <label htmlFor={props.id} className={labelText}>
+        {props.label}
+      </label>
+      <select id={props.id} className={input} value={props.value ?? ""} onChange={props.onChange}>
+        <option value="">{props.any}</option>
+        {props.options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
     </div>
   );
 }
