@@ -63,6 +63,7 @@ const WORKERS: Proc[] = [
   },
   { name: "bulk-proc", cmd: node, args: ["--import", "tsx", "workers/bulk-proc.ts"], hasHealthPort: true },
   { name: "webhooks", cmd: node, args: ["--import", "tsx", "workers/webhooks.ts"], hasHealthPort: true },
+  { name: "inbound", cmd: node, args: ["--import", "tsx", "workers/inbound.ts"], hasHealthPort: true },
 ];
 
 const ALL: Proc[] = [

@@ -9,6 +9,7 @@ import { expireUnconfirmed, expireUnreceipted } from "./expiry-sweep";
 import { LanePriority } from "./lane-priority";
 import { ProviderPool } from "./providers/pool";
 import { ReceiptBatcher, retryParkedReceipts } from "./receipts";
+import { InboundForwarder } from "../inbound/forward";
 import { RoutingRuleCache } from "./routing";
 
 // Two consumer groups, so a big campaign on send-low never delays a one-time code on send-high: small, concurrent
@@ -34,6 +35,7 @@ export async function startBulkProc({ env, log, db, redis, kafka, producer }: Wo
     correlationTtlSeconds: env.DELIVERY_CORRELATION_TTL_SECONDS,
   };
   const receipts = new ReceiptBatcher(receiptDeps, log);
+  const inbound = new InboundForwarder(producer, prefix, log);
   const providers = new ProviderPool({
     pool: db.pool,
     redis,
@@ -41,6 +43,7 @@ export async function startBulkProc({ env, log, db, redis, kafka, producer }: Wo
     topicPrefix: prefix,
     namePrefix: env.DELIVERY_PROVIDER_NAME_PREFIX,
     onReceipt: (providerId, receipt, settle) => receipts.add(providerId, receipt, settle),
+    onInbound: (providerId, sms, settle) => inbound.add(providerId, sms, settle),
   });
   await providers.start();
   const deps: BulkProcDeps = {
@@ -92,15 +95,15 @@ export async function startBulkProc({ env, log, db, redis, kafka, producer }: Wo
     ),
   );
   return {
-    // Consumers first (their batches finish and commit), then the receipts received so far (applied and answered
+    // Consumers first (their batches finish and commit), then the receipts and inbound messages received so far (handed on and answered
     // while the binds are up), then the binds (unbind after in-flight responses). A receipt that arrives during the
     // unbind cannot be answered any more: the carrier keeps it for the next bind.
     stop: async () => {
       await Promise.all(consumers.map((c) => c.stop()));
       await sweep.stop();
-      await receipts.stop();
+      await Promise.all([receipts.stop(), inbound.stop()]);
       await providers.stop();
-      await receipts.stop();
+      await Promise.all([receipts.stop(), inbound.stop()]);
     },
     checks: {
       providers: async () => ({ ok: providers.allBound(), detail: providers.allBound() ? undefined : "not bound" }),

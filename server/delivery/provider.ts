@@ -1,5 +1,6 @@
 import type { BindState, SubmitResult } from "./smpp/client";
 import type { OutboundSms } from "./smpp/encode";
+import type { InboundSms } from "./smpp/mobile-originated";
 import type { DeliveryReceipt } from "./smpp/receipts";
 
 // What bulk-proc needs from a carrier connection, whatever the protocol: the
@@ -8,7 +9,7 @@ import type { DeliveryReceipt } from "./smpp/receipts";
 // bind) or through the provider's webhook (HTTP), which calls
 // handleProviderReceipts (receipts.ts) with the same DeliveryReceipt shape.
 
-export type { BindState, DeliveryReceipt, OutboundSms, SubmitResult };
+export type { BindState, DeliveryReceipt, InboundSms, OutboundSms, SubmitResult };
 
 /**
  * Answers the carrier for one receipt: true once it is applied (its status is on message-status), false when it could
@@ -46,5 +47,7 @@ export interface DeliveryProvider {
   submit(message: OutboundSms, gate?: WriteGate): Promise<SubmitResult>;
   status(): ProviderStatus;
   on(event: "receipt", listener: (receipt: DeliveryReceipt, settle: SettleReceipt) => void): unknown;
+  /** A handset's message on the bind (SMPP); an HTTP provider's come through its inbound webhook instead. */
+  on(event: "inbound", listener: (sms: InboundSms, settle: SettleReceipt) => void): unknown;
   stop(drainMs?: number): Promise<void>;
 }

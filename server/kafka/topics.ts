@@ -380,6 +380,36 @@ export const billingEventV1 = z.discriminatedUnion("type", [
 export type BillingEvent = z.infer<typeof billingEventV1>;
 export type BillingEventWire = z.input<typeof billingEventV1>;
 
+/**
+ * A message a handset sent to one of the clients' numbers or sender ids (mobile-originated: a reply, a STOP), as a
+ * provider handed it over. Keyed by the handset's number, so one person's STOP and a later START are applied in order.
+ */
+export const inboundMessageV1 = z
+  .object({
+    v: z.literal(1),
+    // Made when the provider's deliver_sm (or webhook call) arrives: a redelivered record is stored once.
+    inboundId: z.string(),
+    providerId: z.string(),
+    // The handset's number as the carrier sent it, and the address it wrote to (a client's number or sender id).
+    from: z.string(),
+    to: z.string(),
+    text: z.string(),
+    receivedAt: z.string(),
+  })
+  .check(
+    checkFields({
+      text: [
+        ["inboundId", 1, 100],
+        ["providerId", 1, 100],
+        ["from", 1, 32],
+        ["to", 1, 32],
+        ["text", 0, 2_000],
+      ],
+      patterns: [["receivedAt", ISO_DATETIME, ISO_DATETIME_MESSAGE]],
+    }),
+  );
+export type InboundMessage = z.infer<typeof inboundMessageV1>;
+
 type TopicSpec = {
   /** Base name; the deployed name gets KAFKA_TOPIC_PREFIX in front. */
   name: string;
@@ -401,6 +431,8 @@ export const TOPICS = {
   // Charged (prepaid) or rated (postpaid) messages on their way to bulk-proc.
   sendHigh: { name: "send-high", dlq: "send-high-dlq" },
   sendLow: { name: "send-low", dlq: "send-low-dlq" },
+  // Replies and keywords (STOP, START) from handsets, from bulk-proc's binds and the HTTP providers' webhooks.
+  inbound: { name: "inbound-messages", dlq: "inbound-messages-dlq" },
   // Produced for the outside world (no consumer in Volley, so no dead-letter topic).
   billingEvents: { name: "billing-events" },
 } as const satisfies Record<string, TopicSpec>;

@@ -8,7 +8,7 @@ import type { Db } from "../db";
 // because of a cache loss.
 
 export const GLOBAL_SCOPE = "global";
-const setKey = (scope: string) => `optout:${scope}`;
+export const optOutSetKey = (scope: string) => `optout:${scope}`;
 const SYNCED_KEY = "optout:synced";
 const SYNC_LOCK_KEY = "optout:sync-lock";
 const SYNC_PAGE = 10_000;
@@ -20,13 +20,13 @@ export async function addOptOut(db: Db, redis: Redis, msisdn: string, clientId: 
      ON CONFLICT (scope, msisdn) DO NOTHING`,
     [scope, clientId, msisdn],
   );
-  await redis.sadd(setKey(scope), msisdn);
+  await redis.sadd(optOutSetKey(scope), msisdn);
 }
 
 export async function removeOptOut(db: Db, redis: Redis, msisdn: string, clientId: string | null): Promise<void> {
   const scope = clientId ?? GLOBAL_SCOPE;
   await db.pool.query("DELETE FROM opt_outs WHERE scope = $1 AND msisdn = $2", [scope, msisdn]);
-  await redis.srem(setKey(scope), msisdn);
+  await redis.srem(optOutSetKey(scope), msisdn);
 }
 
 /** Copies every opt-out into Redis, a page at a time (cursor on id). */
@@ -40,7 +40,7 @@ export async function syncOptOutsToRedis(db: Db, redis: Redis): Promise<number> 
     );
     if (rows.length === 0) break;
     const pipeline = redis.pipeline();
-    for (const r of rows) pipeline.sadd(setKey(r.scope), r.msisdn);
+    for (const r of rows) pipeline.sadd(optOutSetKey(r.scope), r.msisdn);
     await pipeline.exec();
     total += rows.length;
     cursor = rows[rows.length - 1]!.id;
@@ -69,8 +69,8 @@ export async function findOptedOut(db: Db, redis: Redis, clientId: string, numbe
   if (numbers.length === 0) return new Set();
   await ensureSynced(db, redis);
   const [global, own] = await Promise.all([
-    redis.smismember(setKey(GLOBAL_SCOPE), ...numbers),
-    redis.smismember(setKey(clientId), ...numbers),
+    redis.smismember(optOutSetKey(GLOBAL_SCOPE), ...numbers),
+    redis.smismember(optOutSetKey(clientId), ...numbers),
   ]);
   return new Set(numbers.filter((_, i) => global[i] === 1 || own[i] === 1));
 }

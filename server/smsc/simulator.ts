@@ -3,6 +3,7 @@ import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import smpp from "smpp";
+import { z } from "zod";
 import {
   concatenationFromUdh,
   corkUntilNextTick,
@@ -13,6 +14,7 @@ import {
   type Concatenation,
 } from "@/server/delivery/smpp/protocol";
 import { encodeSm, SmppSession } from "@/server/delivery/smpp/wire";
+import { encodeGsm7, encodeUcs2, gsm7Septets } from "@/server/messages/encoding";
 import { TokenBucket } from "@/server/delivery/token-bucket";
 import { metrics } from "@/server/observability/metrics";
 import { decideOutcome, wantsReceipt } from "./outcomes";
@@ -67,6 +69,30 @@ export type ReceivedPart = {
 };
 
 type Mode = "transmitter" | "receiver" | "transceiver";
+
+const mobileOriginatedSchema = z.object({
+  from: z.string().trim().min(1).max(21),
+  to: z.string().trim().min(1).max(21),
+  text: z.string().max(1_000),
+  systemId: z.string().min(1).optional(),
+});
+/** What the control API's POST /mo takes: a handset's message to one of the ESME's addresses. */
+export type MobileOriginated = z.infer<typeof mobileOriginatedSchema>;
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 16_384) return null;
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    return null;
+  }
+}
 
 type Peer = {
   session: smpp.Session;
@@ -186,6 +212,35 @@ export class SmscSimulator {
     const peer = [...this.peers].find((p) => p.systemId === systemId && p.mode !== null);
     peer?.session.destroy();
     return peer !== undefined;
+  }
+
+  /**
+   * A handset's message (mobile-originated: a reply, a STOP) to a bound receiver or transceiver of `systemId` (any
+   * bound one without it), as a deliver_sm of the default message type: GSM 7-bit when the text fits the alphabet,
+   * UCS-2 otherwise. Resolves with the ESME's command_status, or null when no session can take it.
+   */
+  sendMobileOriginated(mo: MobileOriginated): Promise<number | null> {
+    const peer = [...this.peers].find(
+      (p) =>
+        (p.mode === "receiver" || p.mode === "transceiver") &&
+        (mo.systemId === undefined || p.systemId === mo.systemId),
+    );
+    if (!peer || this.closing) return Promise.resolve(null);
+    const gsm = gsm7Septets(mo.text) !== null;
+    const pdu = encodeSm("deliver_sm", {
+      source_addr_ton: /^\+?\d+$/.test(mo.from) ? 1 : 5,
+      source_addr_npi: 1,
+      source_addr: mo.from.replace(/^\+/, ""),
+      dest_addr_ton: /^\d+$/.test(mo.to) ? 1 : 5,
+      destination_addr: mo.to,
+      esm_class: 0,
+      data_coding: gsm ? 0 : 8,
+      short_message: gsm ? encodeGsm7(mo.text) : encodeUcs2(mo.text),
+    });
+    return new Promise((resolve) => {
+      const sent = peer.session.send(pdu, (resp) => resolve(resp.command_status as number));
+      if (!sent) resolve(null);
+    });
   }
 
   messageCount(volleyId: string): Promise<MessageCount | null> {
@@ -530,6 +585,14 @@ export class SmscSimulator {
         return this.dropSession(systemId)
           ? json(200, { dropped: 1 })
           : json(404, { error: `no bound session of system_id "${systemId}"` });
+      }
+      if (req.method === "POST" && url.pathname === "/mo") {
+        const mo = mobileOriginatedSchema.safeParse(await readJson(req));
+        if (!mo.success) return json(400, { error: z.prettifyError(mo.error) });
+        const status = await this.sendMobileOriginated(mo.data);
+        return status === null
+          ? json(404, { error: "no bound receiver or transceiver session to deliver it to" })
+          : json(200, { commandStatus: status });
       }
       if (req.method === "POST" && url.pathname === "/reset") {
         await this.reset();

@@ -10,7 +10,7 @@ import { createLogger } from "@/server/logger";
 import { metrics } from "@/server/observability/metrics";
 import { RedisSmscStore } from "@/server/smsc/store";
 import type { StartedWorker } from "@/server/worker/run-worker";
-import { callerAs, createTestClient, createTestDeps, startStages, waitFor } from "./helpers";
+import { callerAs, createTestClient, createTestDeps, PREPAID_DELIVERY_STAGES, startStages, waitFor } from "./helpers";
 import { smscFixture } from "./smsc-fixture";
 
 // Delivery end to end against real Kafka, Postgres, Redis and the SMSC simulator (in this process, on free ports,
@@ -29,16 +29,7 @@ beforeAll(async () => {
   deps = await createTestDeps();
   // Earlier test files of this run left charged messages on the send topics; their clients route to providers this
   // bulk-proc does not hold (it binds only this file's), so it rejects them NO_PROVIDER and moves on.
-  stages = await startStages(deps, [
-    "launcher",
-    "scheduler",
-    "validator",
-    "status-writer",
-    "prepaid-low",
-    "prepaid-high",
-    "prepaid-manager",
-    "refunds",
-  ]);
+  stages = await startStages(deps, PREPAID_DELIVERY_STAGES);
   bulkProc = await startBulkProc({ ...deps, env: { ...deps.env, DELIVERY_PROVIDER_NAME_PREFIX: namePrefix() } });
 });
 

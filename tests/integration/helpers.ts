@@ -32,6 +32,7 @@ import { startDeductionService } from "@/server/billing/deduction-worker";
 import { startRefunds } from "@/server/billing/refunds";
 import { startPostpaidManager } from "@/server/billing/postpaid-manager";
 import { startBulkProc } from "@/server/delivery/bulk-proc-worker";
+import { startInbound } from "@/server/inbound/worker";
 
 export type Stage =
   | "launcher"
@@ -45,7 +46,8 @@ export type Stage =
   | "postpaid-high"
   | "postpaid-low"
   | "postpaid-manager"
-  | "bulk-proc";
+  | "bulk-proc"
+  | "inbound";
 const STAGES: Record<Stage, (deps: WorkerDeps) => Promise<StartedWorker>> = {
   launcher: startLauncher,
   scheduler: startScheduler,
@@ -59,9 +61,19 @@ const STAGES: Record<Stage, (deps: WorkerDeps) => Promise<StartedWorker>> = {
   "postpaid-low": startPostpaidLane("low"),
   "postpaid-manager": startPostpaidManager,
   "bulk-proc": startBulkProc,
+  inbound: startInbound,
 };
 
 const CAMPAIGN_STAGES: Stage[] = ["launcher", "scheduler", "validator", "status-writer"];
+
+/** Every stage a prepaid campaign goes through up to bulk-proc (which each file starts with its own providers). */
+export const PREPAID_DELIVERY_STAGES: Stage[] = [
+  ...CAMPAIGN_STAGES,
+  "prepaid-low",
+  "prepaid-high",
+  "prepaid-manager",
+  "refunds",
+];
 
 /** Starts pipeline stages in this process, as their worker processes would. */
 export async function startStages(deps: WorkerDeps, stages: Stage[] = CAMPAIGN_STAGES) {

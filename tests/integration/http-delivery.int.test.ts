@@ -13,6 +13,7 @@ import {
   callerAs,
   createTestClient,
   createTestDeps,
+  PREPAID_DELIVERY_STAGES,
   readTopic,
   startStages,
   statusEventsOnTopic,
@@ -93,16 +94,7 @@ class FakeCarrier {
 
 beforeAll(async () => {
   deps = await createTestDeps();
-  stages = await startStages(deps, [
-    "launcher",
-    "scheduler",
-    "validator",
-    "status-writer",
-    "prepaid-low",
-    "prepaid-high",
-    "prepaid-manager",
-    "refunds",
-  ]);
+  stages = await startStages(deps, PREPAID_DELIVERY_STAGES);
   bulkProc = await startBulkProc({ ...deps, env: { ...deps.env, DELIVERY_PROVIDER_NAME_PREFIX: namePrefix() } });
 });
 

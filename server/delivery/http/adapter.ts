@@ -5,6 +5,7 @@ import type {
   BindState,
   DeliveryProvider,
   DeliveryReceipt,
+  InboundSms,
   OutboundSms,
   ProviderStatus,
   SettleReceipt,
@@ -46,7 +47,7 @@ type Attempt =
  * reuses at most `concurrency` sockets. Receipts arrive on the webhook (another process), never as events here.
  */
 export class HttpProvider
-  extends EventEmitter<{ receipt: [DeliveryReceipt, SettleReceipt] }>
+  extends EventEmitter<{ receipt: [DeliveryReceipt, SettleReceipt]; inbound: [InboundSms, SettleReceipt] }>
   implements DeliveryProvider
 {
   readonly kind = "HTTP" as const;

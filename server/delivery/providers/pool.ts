@@ -7,6 +7,7 @@ import { createHttpProvider } from "../http/adapter";
 import type {
   DeliveryProvider,
   DeliveryReceipt,
+  InboundSms,
   OutboundSms,
   SettleReceipt,
   SubmitResult,
@@ -27,6 +28,8 @@ export type ProviderPoolOptions = {
   log: Logger;
   topicPrefix: string;
   onReceipt: (providerId: string, receipt: DeliveryReceipt, settle: SettleReceipt) => void;
+  /** A handset's message on a bind; without this it is acknowledged and dropped. */
+  onInbound?: (providerId: string, sms: InboundSms, settle: SettleReceipt) => void;
   /** Only providers whose name starts with this (DELIVERY_PROVIDER_NAME_PREFIX). */
   namePrefix?: string;
   reloadIntervalMs?: number;
@@ -150,6 +153,8 @@ export class ProviderPool {
       const provider = this.create(row);
       if (!provider) continue;
       provider.on("receipt", (r, settle) => this.opts.onReceipt(id, r, settle));
+      const onInbound = this.opts.onInbound;
+      if (onInbound) provider.on("inbound", (sms, settle) => onInbound(id, sms, settle));
       provider.start();
       this.entries.set(id, { row, provider, circuit: this.circuit(), stats: new SubmitStats() });
       this.opts.log.info({ provider: row.name, kind: row.kind }, "provider started");

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type {
   DeliveryProvider,
   DeliveryReceipt,
+  InboundSms,
   OutboundSms,
   ProviderStatus,
   SettleReceipt,
@@ -47,8 +48,11 @@ export class SmppDeliveryProvider implements DeliveryProvider {
     };
   }
 
-  on(event: "receipt", listener: (receipt: DeliveryReceipt, settle: SettleReceipt) => void): this {
-    this.client.on(event, listener);
+  on(event: "receipt", listener: (receipt: DeliveryReceipt, settle: SettleReceipt) => void): this;
+  on(event: "inbound", listener: (sms: InboundSms, settle: SettleReceipt) => void): this;
+  on(event: "receipt" | "inbound", listener: (value: never, settle: SettleReceipt) => void): this {
+    if (event === "receipt") this.client.on(event, listener as (r: DeliveryReceipt, settle: SettleReceipt) => void);
+    else this.client.on(event, listener as (sms: InboundSms, settle: SettleReceipt) => void);
     return this;
   }
 

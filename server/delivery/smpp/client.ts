@@ -8,6 +8,7 @@ import { TokenBucket } from "../token-bucket";
 import { buildSubmitParts, outboundSmsSchema, type OutboundSms, type SubmitFields } from "./encode";
 import { classifySubmitStatus, type FailureKind } from "./errors";
 import { corkUntilNextTick, STATUS, statusName } from "./protocol";
+import { parseMobileOriginated, type InboundSms } from "./mobile-originated";
 import { isReceipt, parseReceipt, type DeliveryReceipt } from "./receipts";
 import { encodeSm, SmppSession } from "./wire";
 import type { WriteGate } from "../provider";
@@ -76,6 +77,7 @@ export type SmppProviderEvents = {
   bound: [];
   bindFailed: [{ commandStatus: number; reason: string }];
   receipt: [DeliveryReceipt, (applied: boolean) => void];
+  inbound: [InboundSms, (applied: boolean) => void];
 };
 
 /** The account's state when no session is bound: the furthest along of its sessions'. */
@@ -393,8 +395,10 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
   private onDeliver(bind: Bind, session: smpp.Session, pdu: smpp.PDU): void {
     const receipt = isReceipt(pdu) ? parseReceipt(pdu) : undefined;
     if (!receipt) {
+      const inbound = receipt === undefined ? parseMobileOriginated(pdu) : null;
+      if (inbound) return this.onInbound(bind, session, pdu, inbound);
       this.answerDeliver(bind, session, pdu, STATUS.ESME_ROK);
-      this.log.debug({ provider: this.config.name }, "mobile-originated, non-final or unreadable deliver_sm ignored");
+      this.log.debug({ provider: this.config.name }, "non-final, binary or unreadable deliver_sm ignored");
       return;
     }
     let receiptCounter = this.receiptCounters.get(receipt.status);
@@ -407,6 +411,17 @@ export class SmppProvider extends EventEmitter<SmppProviderEvents> {
     // then is still the carrier's, and it sends it again (the receipt path takes a repeat in its stride).
     let settled = false;
     const listened = this.emit("receipt", receipt, (applied) => {
+      if (settled) return;
+      settled = true;
+      this.answerDeliver(bind, session, pdu, applied ? STATUS.ESME_ROK : STATUS.ESME_RX_T_APPN);
+    });
+    if (!listened) this.answerDeliver(bind, session, pdu, STATUS.ESME_ROK);
+  }
+
+  /** A handset's message: answered once it is handed on (or at once with no listener), as a receipt is. */
+  private onInbound(bind: Bind, session: smpp.Session, pdu: smpp.PDU, inbound: InboundSms): void {
+    let settled = false;
+    const listened = this.emit("inbound", inbound, (applied) => {
       if (settled) return;
       settled = true;
       this.answerDeliver(bind, session, pdu, applied ? STATUS.ESME_ROK : STATUS.ESME_RX_T_APPN);

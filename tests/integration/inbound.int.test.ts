@@ -1,0 +1,179 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startBulkProc } from "@/server/delivery/bulk-proc-worker";
+import { STATUS } from "@/server/delivery/smpp/protocol";
+import { TOPICS } from "@/server/kafka/topics";
+import { createLogger } from "@/server/logger";
+import { findOptedOut } from "@/server/optouts/store";
+import type { StartedWorker } from "@/server/worker/run-worker";
+import {
+  callerAs,
+  createTestClient,
+  createTestDeps,
+  PREPAID_DELIVERY_STAGES,
+  readTopic,
+  startStages,
+  waitFor,
+} from "./helpers";
+import { smscFixture } from "./smsc-fixture";
+
+// Handsets' replies end to end against real Kafka, Postgres, Redis and the SMSC simulator: a deliver_sm from the
+// simulator (mobile-originated) → bulk-proc's bind → inbound-messages → the inbound worker → stored, STOP/START applied
+// to the opt-outs the validator checks → the next campaign skips the number that said STOP.
+
+let deps: Awaited<ReturnType<typeof createTestDeps>>;
+let stages: { stop(): Promise<void> };
+let bulkProc: StartedWorker | undefined;
+const log = createLogger("inbound-test");
+const smsc = smscFixture(() => deps, log);
+
+beforeAll(async () => {
+  deps = await createTestDeps();
+  stages = await startStages(deps, [...PREPAID_DELIVERY_STAGES, "inbound"]);
+  bulkProc = await startBulkProc({ ...deps, env: { ...deps.env, DELIVERY_PROVIDER_NAME_PREFIX: smsc.namePrefix() } });
+});
+
+afterEach(() => smsc.stopSimulators());
+
+afterAll(async () => {
+  await bulkProc?.stop();
+  await stages?.stop();
+  await smsc.cleanup();
+  await deps?.close();
+});
+
+/** Valid UK mobiles (the simulator delivers them), unique to this call: +4479112 and 5 digits. */
+function numbers(count: number): string[] {
+  const block = Math.floor(Math.random() * 900) + 100;
+  return Array.from({ length: count }, (_, i) => `+4479112${block}${String(i).padStart(2, "0")}`);
+}
+
+async function runCampaign(clientId: string, recipients: string[]) {
+  const caller = await callerAs(deps.api, "OPERATOR");
+  const c = await caller.campaigns.create({
+    clientId,
+    name: `inbound ${randomUUID().slice(0, 6)}`,
+    senderId: "TESTCO",
+    template: "Your appointment is tomorrow at 10:00",
+    recipients: { kind: "paste", text: recipients.join("\n") },
+  });
+  await caller.campaigns.launch({ id: c.id });
+  await waitFor(
+    () => caller.campaigns.get({ id: c.id }),
+    (v) => v.status === "COMPLETED" && v.processed === recipients.length,
+    { what: `campaign ${c.id} to complete`, timeoutMs: 90_000, intervalMs: 500 },
+  );
+  const rows = await deps.db.prisma.message.findMany({ where: { campaignId: c.id } });
+  return new Map(rows.map((m) => [m.recipient, `${m.status}${m.statusReason ? ` ${m.statusReason}` : ""}`]));
+}
+
+/** The inbound row of the handset's latest message to `address`, once the inbound worker has stored it. */
+function storedReply(msisdn: string, address: string, body: string) {
+  return waitFor(
+    () =>
+      deps.db.prisma.inboundMessage.findFirst({ where: { msisdn, address, body }, orderBy: { receivedAt: "desc" } }),
+    (row) => row !== null,
+    { what: `reply "${body}" from ${msisdn} stored`, timeoutMs: 30_000 },
+  ).then((row) => row!);
+}
+
+const optOutRows = (msisdn: string) => deps.db.prisma.optOut.findMany({ where: { msisdn }, orderBy: { scope: "asc" } });
+
+describe("inbound messages (replies) through bulk-proc's bind and the inbound worker", () => {
+  it("a STOP reply opts the handset out of the client it answers, the next campaign skips it, START opts it back in", async () => {
+    const { sim } = await smsc.startSimulator(`it-${randomUUID()}`);
+    const client = await createTestClient(deps.api, { balance: 10_000n });
+    await smsc.routeToSimulator(client.id, sim.port);
+    const [stopper, replier, quiet] = numbers(3) as [string, string, string];
+    const first = await runCampaign(client.id, [stopper, replier, quiet]);
+    expect([...first.values()]).toEqual(["DELIVERED", "DELIVERED", "DELIVERED"]);
+
+    // As carriers send them: international number without its "+", to the sender id the message came from.
+    expect(await sim.sendMobileOriginated({ from: stopper.slice(1), to: "TESTCO", text: "Stop." })).toBe(
+      STATUS.ESME_ROK,
+    );
+    expect(await sim.sendMobileOriginated({ from: replier.slice(1), to: "TESTCO", text: "Can I move it to 11?" })).toBe(
+      STATUS.ESME_ROK,
+    );
+
+    const stop = await storedReply(stopper, "TESTCO", "Stop.");
+    expect(stop).toMatchObject({ clientId: client.id, keyword: "OPT_OUT", appliedTo: [client.id] });
+    const reply = await storedReply(replier, "TESTCO", "Can I move it to 11?");
+    expect(reply).toMatchObject({ clientId: client.id, keyword: null, appliedTo: [] });
+    expect(await optOutRows(stopper)).toMatchObject([{ scope: client.id, clientId: client.id, source: "REPLY" }]);
+    expect(await optOutRows(replier)).toEqual([]);
+    // What the validator checks (Redis), not only the record.
+    expect(await findOptedOut(deps.db, deps.redis, client.id, [stopper, replier, quiet])).toEqual(new Set([stopper]));
+
+    const second = await runCampaign(client.id, [stopper, replier, quiet]);
+    expect(second.get(stopper)).toBe("REJECTED OPTED_OUT");
+    expect(second.get(replier)).toBe("DELIVERED");
+    expect(second.get(quiet)).toBe("DELIVERED");
+
+    // START lifts the opt-out the STOP made.
+    expect(await sim.sendMobileOriginated({ from: stopper.slice(1), to: "TESTCO", text: "START" })).toBe(
+      STATUS.ESME_ROK,
+    );
+    const start = await storedReply(stopper, "TESTCO", "START");
+    expect(start).toMatchObject({ clientId: client.id, keyword: "OPT_IN", appliedTo: [client.id] });
+    expect(await optOutRows(stopper)).toEqual([]);
+    expect(await findOptedOut(deps.db, deps.redis, client.id, [stopper])).toEqual(new Set());
+    // Text outside the GSM alphabet comes as UCS-2 (data_coding 8).
+    expect(await sim.sendMobileOriginated({ from: replier.slice(1), to: "TESTCO", text: "Спасибо 👍" })).toBe(
+      STATUS.ESME_ROK,
+    );
+    expect(await storedReply(replier, "TESTCO", "Спасибо 👍")).toMatchObject({ clientId: client.id, keyword: null });
+  });
+
+  it("a STOP to a sender id several clients share opts out of each of them; one to an address nobody has is only stored", async () => {
+    const { sim } = await smsc.startSimulator(`it-${randomUUID()}`);
+    const shared = `S${randomUUID().slice(0, 8).toUpperCase()}`;
+    const a = await createTestClient(deps.api);
+    const b = await createTestClient(deps.api);
+    await deps.db.prisma.senderId.createMany({ data: [a, b].map((c) => ({ clientId: c.id, value: shared })) });
+    await smsc.routeToSimulator(a.id, sim.port);
+    const [handset, stranger] = numbers(2) as [string, string];
+
+    await sim.sendMobileOriginated({ from: handset.slice(1), to: shared, text: "unsubscribe" });
+    const stop = await storedReply(handset, shared, "unsubscribe");
+    // No message of either went to this handset: both own the address, neither is "the" client.
+    expect(stop.clientId).toBeNull();
+    expect([...stop.appliedTo].sort()).toEqual([a.id, b.id].sort());
+    expect((await optOutRows(handset)).map((o) => o.scope)).toEqual([a.id, b.id].sort());
+
+    const nobody = `N${randomUUID().slice(0, 8).toUpperCase()}`;
+    await sim.sendMobileOriginated({ from: stranger.slice(1), to: nobody, text: "STOP" });
+    const orphan = await storedReply(stranger, nobody, "STOP");
+    expect(orphan).toMatchObject({ clientId: null, keyword: "OPT_OUT", appliedTo: [] });
+    expect(await optOutRows(stranger)).toEqual([]);
+  });
+
+  it("a broken record on inbound-messages is dead-lettered and the replies behind it are still applied", async () => {
+    const [handset] = numbers(1) as [string];
+    const client = await createTestClient(deps.api);
+    const address = `A${randomUUID().slice(0, 8).toUpperCase()}`;
+    await deps.db.prisma.senderId.create({ data: { clientId: client.id, value: address } });
+    const topic = deps.env.KAFKA_TOPIC_PREFIX + TOPICS.inbound.name;
+    const poison = JSON.stringify({ v: 1, inboundId: `in-${randomUUID()}`, from: handset, text: "STOP" });
+    const good = {
+      v: 1,
+      inboundId: `in-${randomUUID()}`,
+      providerId: "test",
+      from: handset.slice(1),
+      to: address,
+      text: "STOP",
+      receivedAt: new Date().toISOString(),
+    };
+    // Same key: the same partition, the poison first.
+    await deps.producer.send(topic, [
+      { key: handset.slice(1), value: poison },
+      { key: handset.slice(1), value: JSON.stringify(good) },
+    ]);
+    expect(await storedReply(handset, address, "STOP")).toMatchObject({ clientId: client.id, appliedTo: [client.id] });
+    expect(await optOutRows(handset)).toMatchObject([{ scope: client.id, source: "REPLY" }]);
+    const dead = await readTopic(deps.kafka, deps.env.KAFKA_TOPIC_PREFIX + TOPICS.inbound.dlq, (records) =>
+      records.some((r) => r.value === poison),
+    );
+    expect(dead.find((r) => r.value === poison)?.headers["volley-dlq-error"]).toMatch(/providerId|to|receivedAt/);
+  });
+});
