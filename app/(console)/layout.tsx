@@ -9,6 +9,7 @@ const NAV = [
   { href: "/campaigns", label: "Campaigns" },
   { href: "/clients", label: "Clients" },
   { href: "/messages", label: "Messages" },
+  { href: "/replies", label: "Replies" },
   { href: "/invoices", label: "Invoices" },
   { href: "/providers", label: "Providers" },
   { href: "/dead-letters", label: "Dead letters" },

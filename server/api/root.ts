@@ -9,6 +9,7 @@ import { invoicesRouter } from "../invoices/router";
 import { providersRouter } from "../delivery/admin/router";
 import { webhooksRouter } from "../webhooks/router";
 import { messagesRouter } from "../messages/router";
+import { inboundRouter } from "../inbound/router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -23,6 +24,7 @@ export const appRouter = createTRPCRouter({
   providers: providersRouter,
   webhooks: webhooksRouter,
   messages: messagesRouter,
+  inbound: inboundRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -4,6 +4,7 @@ import { startBulkProc } from "@/server/delivery/bulk-proc-worker";
 import { STATUS } from "@/server/delivery/smpp/protocol";
 import { TOPICS } from "@/server/kafka/topics";
 import { createLogger } from "@/server/logger";
+import { processInboundBatch } from "@/server/inbound/process";
 import { findOptedOut } from "@/server/optouts/store";
 import type { StartedWorker } from "@/server/worker/run-worker";
 import {
@@ -175,5 +176,50 @@ describe("inbound messages (replies) through bulk-proc's bind and the inbound wo
       records.some((r) => r.value === poison),
     );
     expect(dead.find((r) => r.value === poison)?.headers["volley-dlq-error"]).toMatch(/providerId|to|receivedAt/);
+  });
+
+  it("lists replies newest first for the console, by client, number and keyword, a cursor page at a time", async () => {
+    const client = await createTestClient(deps.api);
+    const address = `L${randomUUID().slice(0, 8).toUpperCase()}`;
+    await deps.db.prisma.senderId.create({ data: { clientId: client.id, value: address } });
+    const [handset, other] = numbers(2) as [string, string];
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, s)).toISOString();
+    const record = (from: string, text: string, second: number) => ({
+      v: 1 as const,
+      inboundId: `in-${randomUUID()}`,
+      providerId: "test",
+      from,
+      to: address,
+      text,
+      receivedAt: at(second),
+    });
+    await processInboundBatch({ db: deps.db, redis: deps.redis, log }, [
+      record(handset.slice(1), "Hi", 1),
+      record(handset.slice(1), "STOP", 2),
+      record(other.slice(1), "help", 3),
+    ]);
+    const viewer = await callerAs(deps.api, "VIEWER");
+
+    const first = await viewer.inbound.list({ clientId: client.id, limit: 2 });
+    expect(first.items.map((r) => r.body)).toEqual(["help", "STOP"]);
+    expect(first.items[1]).toMatchObject({
+      msisdn: handset,
+      keyword: "OPT_OUT",
+      clientName: client.name,
+      appliedTo: [{ id: client.id, name: client.name }],
+    });
+    const second = await viewer.inbound.list({ clientId: client.id, limit: 2, cursor: first.nextCursor });
+    expect(second.items.map((r) => r.body)).toEqual(["Hi"]);
+    expect(second.nextCursor).toBeNull();
+
+    // A number as people type it, without its "+".
+    const byNumber = await viewer.inbound.list({ msisdn: `${handset.slice(1, 3)} ${handset.slice(3)}` });
+    expect(byNumber.items.map((r) => r.body)).toEqual(["STOP", "Hi"]);
+    expect((await viewer.inbound.list({ clientId: client.id, keyword: "none" })).items.map((r) => r.body)).toEqual([
+      "Hi",
+    ]);
+    expect((await viewer.inbound.list({ clientId: client.id, keyword: "HELP" })).items.map((r) => r.body)).toEqual([
+      "help",
+    ]);
   });
 });

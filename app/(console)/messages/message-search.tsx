@@ -7,6 +7,7 @@ import { formatMoney } from "@/server/billing/money";
 import { formatDateTime } from "../../_components/format";
 import { StatusBadge } from "../../_components/status-badge";
 import { input, labelText, primaryButton, smallButton, td, th } from "../../_components/ui";
+import { FilterSelect } from "../../_components/filter-select";
 import { useTRPC } from "../../_trpc/react";
 
 const STATUSES = ["QUEUED", "DEFERRED", "ACCEPTED", "SUBMITTED", "DELIVERED", "UNDELIVERABLE", "EXPIRED", "REJECTED"];
@@ -256,32 +257,6 @@ function Item({ label, children }: { label: string; children: ReactNode }) {
     <div>
       <dt className="text-xs font-semibold uppercase tracking-wide text-slate-500">{label}</dt>
       <dd className="mt-1">{children}</dd>
-    </div>
-  );
-}
-
-/** A filter's select: its label, "any" (empty) first, then the options. */
-function FilterSelect(props: {
-  id: string;
-  label: string;
-  any: string;
-  value: string | undefined;
-  onChange: (e: { target: { value: string } }) => void;
-  options: { value: string; label: string }[];
-}) {
-  return (
-    <div>
-      <label htmlFor={props.id} className={labelText}>
-        {props.label}
-      </label>
-      <select id={props.id} className={input} value={props.value ?? ""} onChange={props.onChange}>
-        <option value="">{props.any}</option>
-        {props.options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.label}
-          </option>
-        ))}
-      </select>
     </div>
   );
 }

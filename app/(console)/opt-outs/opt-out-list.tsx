@@ -21,7 +21,7 @@ export function OptOutList({ canEdit }: { canEdit: boolean }) {
   const remove = useMutation(trpc.optOuts.remove.mutationOptions({ onSettled: refresh }));
 
   const items = list.data?.pages.flatMap((p) => p.items) ?? [];
-  const columns = canEdit ? 4 : 3;
+  const columns = canEdit ? 5 : 4;
 
   return (
     <div className="mt-6 space-y-4">
@@ -58,6 +58,7 @@ export function OptOutList({ canEdit }: { canEdit: boolean }) {
             <tr>
               <th className="px-4 py-3">Number</th>
               <th className="px-4 py-3">Scope</th>
+              <th className="px-4 py-3">Asked by</th>
               <th className="px-4 py-3">Added</th>
               {canEdit && <th className="px-4 py-3" />}
             </tr>
@@ -75,6 +76,19 @@ export function OptOutList({ canEdit }: { canEdit: boolean }) {
                     <span className="inline-flex rounded-full bg-slate-800 px-2 py-0.5 text-xs font-semibold text-white">
                       global
                     </span>
+                  )}
+                </td>
+                <td className="px-4 py-3 text-slate-600">
+                  {o.source === "REPLY" ? (
+                    <Link
+                      href={`/replies?clientId=${o.clientId ?? ""}`}
+                      className="text-indigo-700 hover:underline"
+                      title="The number replied STOP"
+                    >
+                      STOP reply
+                    </Link>
+                  ) : (
+                    "operator"
                   )}
                 </td>
                 <td className="px-4 py-3 text-slate-500">{formatDateTime(o.createdAt)}</td>

@@ -61,6 +61,9 @@ export function ClientDetail({ id, canEdit }: { id: string; canEdit: boolean }) 
           <Link href={`/messages?clientId=${c.id}`} className="ml-auto text-sm text-indigo-700 hover:underline">
             Messages →
           </Link>
+          <Link href={`/replies?clientId=${c.id}`} className="text-sm text-indigo-700 hover:underline">
+            Replies →
+          </Link>
         </div>
       </div>
 

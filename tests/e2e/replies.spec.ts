@@ -1,0 +1,50 @@
+import { expect, test, type APIRequestContext } from "@playwright/test";
+import { signIn } from "./sign-in";
+
+// A handset replies STOP to a seeded client's sender id: the SMSC simulator sends it to the running bulk-proc as a
+// mobile-originated deliver_sm, the inbound worker stores it and opts the number out of the client; an operator sees
+// the reply on the Replies page and the opt-out, asked by the reply, on the Opt-outs page. A START puts it back.
+
+const CLIENT = "Acme Retail";
+const SIMULATOR = `http://127.0.0.1:${process.env.SMSC_HTTP_PORT ?? 2776}`;
+
+/** The handset's message, as a carrier would hand it over (international number without its "+"). */
+async function reply(request: APIRequestContext, from: string, text: string) {
+  const res = await request.post(`${SIMULATOR}/mo`, { data: { from: from.slice(1), to: "ACMESHOP", text } });
+  expect(res.status(), await res.text()).toBe(200);
+  // ESME_ROK: bulk-proc took it (it answers only once the reply is on Kafka).
+  expect(await res.json()).toEqual({ commandStatus: 0 });
+}
+
+test("a STOP reply opts the number out of the client it wrote to; START opts it back in", async ({ page, request }) => {
+  const handset = `+4479112${String(Date.now()).slice(-5)}`;
+  await reply(request, handset, "Stop");
+
+  await signIn(page);
+  await page.getByRole("link", { name: "Replies" }).click();
+  await page.getByLabel("Number").fill(handset);
+  await page.getByRole("button", { name: "Show" }).click();
+  const row = page.getByTestId("replies").getByRole("row").filter({ hasText: handset });
+  // The list refreshes itself: the reply appears once the inbound worker has it.
+  await expect(row).toContainText("Stop");
+  await expect(row).toContainText("STOP");
+  await expect(row).toContainText(`opted out of ${CLIENT}`);
+  await expect(row.getByRole("link", { name: CLIENT })).toBeVisible();
+
+  await page.getByRole("link", { name: "Opt-outs", exact: true }).click();
+  const optOut = page.getByTestId("opt-out-table").getByRole("row").filter({ hasText: handset });
+  await expect(optOut).toContainText(CLIENT);
+  await expect(optOut.getByRole("link", { name: "STOP reply" })).toBeVisible();
+
+  await reply(request, handset, "START");
+  await page.getByRole("link", { name: "Replies" }).click();
+  await page.getByLabel("Number").fill(handset);
+  await page.getByLabel("Keyword").selectOption({ label: "START (opt back in)" });
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page.getByTestId("replies").getByRole("row").filter({ hasText: handset })).toContainText(
+    `opted back in to ${CLIENT}`,
+  );
+  await page.getByRole("link", { name: "Opt-outs", exact: true }).click();
+  await expect(page.getByTestId("opt-out-table")).toBeVisible();
+  await expect(page.getByTestId("opt-out-table").getByRole("row").filter({ hasText: handset })).toHaveCount(0);
+});
