@@ -1,7 +1,8 @@
 import { expect, test, type APIRequestContext } from "@playwright/test";
+import { DEMO_API_KEY } from "../../prisma/demo-data";
 import { signIn } from "./sign-in";
 
-// A handset replies STOP to a seeded client's sender id: the SMSC simulator sends it to the running bulk-proc as a
+// A seeded client texts a handset, which replies STOP to the client's sender id: the SMSC simulator sends the reply to the running bulk-proc as a
 // mobile-originated deliver_sm, the inbound worker stores it and opts the number out of the client; an operator sees
 // the reply on the Replies page and the opt-out, asked by the reply, on the Opt-outs page. A START puts it back.
 
@@ -18,6 +19,12 @@ async function reply(request: APIRequestContext, from: string, text: string) {
 
 test("a STOP reply opts the number out of the client it wrote to; START opts it back in", async ({ page, request }) => {
   const handset = `+4479112${String(Date.now()).slice(-5)}`;
+  // The reply answers this message (other clients of the test database may have the same sender id).
+  const sent = await request.post("/api/v1/messages", {
+    headers: { authorization: `Bearer ${DEMO_API_KEY}` },
+    data: { to: handset, from: "ACMESHOP", text: "Your order has shipped" },
+  });
+  expect(sent.status(), await sent.text()).toBe(202);
   await reply(request, handset, "Stop");
 
   await signIn(page);
