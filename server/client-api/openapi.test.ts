@@ -3,6 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FINAL_STATUSES } from "../messages/status";
 import { clientApiDocument } from "./openapi";
+import { replyResponse } from "./replies";
 import { messageResponse } from "./schemas";
 
 const V1 = path.resolve(__dirname, "../../app/api/v1");
@@ -27,7 +28,7 @@ describe("the Client API's OpenAPI document", () => {
     components: {
       schemas: Record<string, { properties?: object; required?: string[]; additionalProperties?: unknown }>;
     };
-    webhooks: { messageStatus: { post: { requestBody: { content: { "application/json": { schema: any } } } } } };
+    webhooks: Record<string, { post: { requestBody: { content: { "application/json": { schema: any } } } } }>;
   };
 
   it("documents exactly the routes the app serves (the document's own route aside)", () => {
@@ -45,8 +46,14 @@ describe("the Client API's OpenAPI document", () => {
     expect(Object.keys(doc.components.schemas.Message!.properties!).sort()).toEqual(
       Object.keys(messageResponse.shape).sort(),
     );
-    const webhook = doc.webhooks.messageStatus.post.requestBody.content["application/json"].schema;
+    const webhook = doc.webhooks.messageStatus!.post.requestBody.content["application/json"].schema;
     expect(webhook.properties.status.enum).toEqual([...FINAL_STATUSES]);
+    const reply = doc.webhooks.messageReceived!.post.requestBody.content["application/json"].schema;
+    expect(reply.properties.type.const).toBe("message.received");
+    expect(reply.properties.keyword.anyOf[0].enum).toEqual(["OPT_OUT", "OPT_IN", "HELP"]);
+    expect(Object.keys(doc.components.schemas.Reply!.properties!).sort()).toEqual(
+      Object.keys(replyResponse.shape).sort(),
+    );
     expect(JSON.parse(JSON.stringify(doc))).toEqual(doc);
   });
 });

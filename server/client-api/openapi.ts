@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { webhookEvent } from "../webhooks/schemas";
+import { messageReceivedWebhook, messageStatusWebhook } from "../webhooks/schemas";
+import { listRepliesQuery, replyResponse } from "./replies";
 import {
   balanceQuery,
   balanceResponse,
@@ -41,6 +42,10 @@ const COMMON_ERRORS = {
   "429": error("Over the key's calls a second (see Retry-After)"),
 };
 
+const SIGNED =
+  "Signed: Volley-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>' keyed by the client's " +
+  "webhook secret>; answer 2xx, or it is retried for about a day.";
+
 export function clientApiDocument(): JsonSchema {
   const sendMessage = jsonSchema(sendMessageInput, "input");
   const sentMessage = {
@@ -69,8 +74,9 @@ export function clientApiDocument(): JsonSchema {
       title: "Volley Client API",
       version: "1",
       description:
-        "Send SMS (marketing, authentication/OTP, agent-flow), read their status and the account balance. Final " +
-        "statuses of sent messages can also be POSTed to a webhook URL (see webhooks.messageStatus).",
+        "Send SMS (marketing, authentication/OTP, agent-flow), read their status, the handsets' replies and the " +
+        "account balance. Final statuses of sent messages and replies can also be POSTed to a webhook URL (see " +
+        "webhooks.messageStatus and webhooks.messageReceived).",
     },
     servers: [{ url: "/" }],
     security: [{ bearer: [] }, { apiKeyHeader: [] }],
@@ -159,6 +165,30 @@ export function clientApiDocument(): JsonSchema {
           },
         },
       },
+      "/api/v1/replies": {
+        get: {
+          operationId: "listReplies",
+          summary:
+            "Messages handsets sent to the client (replies to its messages, or to its own number or sender id), " +
+            "newest first. A reply that is a STOP keyword has already opted the number out of this client.",
+          parameters: queryParameters(listRepliesQuery),
+          responses: {
+            "200": {
+              description: "A page of replies",
+              ...json({
+                type: "object",
+                properties: {
+                  replies: { type: "array", items: ref("Reply") },
+                  nextCursor: { type: ["string", "null"] },
+                },
+                required: ["replies", "nextCursor"],
+              }),
+            },
+            "400": error("Invalid query parameters"),
+            ...COMMON_ERRORS,
+          },
+        },
+      },
       "/api/v1/balance": {
         get: {
           operationId: "getBalance",
@@ -175,10 +205,15 @@ export function clientApiDocument(): JsonSchema {
     webhooks: {
       messageStatus: {
         post: {
-          summary:
-            "A sent message reached its final status. Signed: Volley-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 " +
-            "of '<t>.<raw body>' keyed by the client's webhook secret>; answer 2xx, or it is retried for about a day.",
-          requestBody: json(jsonSchema(webhookEvent, "output")),
+          summary: `A sent message reached its final status. ${SIGNED}`,
+          requestBody: json(jsonSchema(messageStatusWebhook, "output")),
+          responses: { "200": { description: "Received (any 2xx)" } },
+        },
+      },
+      messageReceived: {
+        post: {
+          summary: `A handset wrote to the client (a reply, or a STOP the number is already opted out by). ${SIGNED}`,
+          requestBody: json(jsonSchema(messageReceivedWebhook, "output")),
           responses: { "200": { description: "Received (any 2xx)" } },
         },
       },
@@ -191,6 +226,7 @@ export function clientApiDocument(): JsonSchema {
       schemas: {
         SendMessage: sendMessage,
         Message: jsonSchema(messageResponse, "output"),
+        Reply: jsonSchema(replyResponse, "output"),
         Error: {
           type: "object",
           properties: {

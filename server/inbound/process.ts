@@ -1,10 +1,12 @@
 import type { InboundKeyword } from "@prisma/client";
 import type { Redis } from "ioredis";
+import type { PoolClient } from "pg";
 import type { Logger } from "pino";
 import type { Db } from "../db";
 import type { InboundMessage } from "../kafka/topics";
 import { optOutSetKey } from "../optouts/store";
 import { normalizeRecipient } from "../validation/phone";
+import type { WebhookPayload } from "../webhooks/deliveries";
 import { keywordOf } from "./keywords";
 
 export type InboundDeps = { db: Pick<Db, "pool">; redis: Redis; log: Logger };
@@ -33,7 +35,8 @@ export function handsetNumber(raw: string): string {
  * the handset out of the clients it answers, START opts it back in. The client is the one whose latest message to
  * this handset came from this address; failing that, whoever owns the address as a sender id (all of them when
  * several clients share it: the handset asked that address to stop). A global opt-out set by an operator is never
- * lifted by a START. Rows and opt-outs are written in one transaction (a redelivered record is stored and applied
+ * lifted by a START. A client with a webhook URL gets a message.received call per reply that answers it. Rows,
+ * opt-outs and webhook calls are written in one transaction (a redelivered record is stored and applied
  * once); the validator's Redis sets follow, and are set again for a redelivered batch, since a crash may have come
  * between the commit and them.
  */
@@ -64,6 +67,10 @@ export async function processInboundBatch(deps: InboundDeps, messages: InboundMe
       ],
     );
     const stored = new Set(rows.map((r) => r.id));
+    await recordReplyWebhooks(
+      client,
+      attributed.filter((a) => stored.has(a.message.inboundId) && a.clientId !== null),
+    );
     // One statement per keyword, in arrival order: a STOP and a later START of one handset end opted in.
     for (const a of attributed) {
       if (!stored.has(a.message.inboundId) || a.appliedTo.length === 0) continue;
@@ -100,6 +107,37 @@ export async function processInboundBatch(deps: InboundDeps, messages: InboundMe
   }
   const applied = attributed.filter((a) => a.appliedTo.length > 0 && a.keyword !== "HELP" && a.keyword !== null);
   if (applied.length > 0) deps.log.info({ keywords: applied.length }, "opt-out keywords applied");
+}
+
+/**
+ * A message.received webhook call per reply that answers a client with a webhook URL, in the outbox the webhooks
+ * worker sends from (its id is the reply's: stored once).
+ */
+async function recordReplyWebhooks(client: PoolClient, replies: Attributed[]): Promise<void> {
+  if (replies.length === 0) return;
+  await client.query(
+    `INSERT INTO webhook_deliveries (id, client_id, message_id, status, payload)
+     SELECT u.id, u.client_id, u.id, NULL, u.payload
+     FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS u(id, client_id, payload)
+     JOIN clients c ON c.id = u.client_id AND c.webhook_url IS NOT NULL
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      replies.map((r) => r.message.inboundId),
+      replies.map((r) => r.clientId),
+      replies.map((r) => {
+        const payload: WebhookPayload = {
+          type: "message.received",
+          replyId: r.message.inboundId,
+          from: r.msisdn,
+          to: r.message.to,
+          text: r.message.text,
+          keyword: r.keyword,
+          at: r.message.receivedAt,
+        };
+        return JSON.stringify(payload);
+      }),
+    ],
+  );
 }
 
 /** Each message's handset number, keyword, the client it answers and the clients its keyword applies to. */

@@ -4,7 +4,8 @@ import type { MessageStatusEvent } from "../kafka/topics";
 import { isFinal } from "../messages/status";
 import { metrics } from "../observability/metrics";
 import { API_MESSAGE_PREFIX } from "../client-api/messages";
-import type { WebhookEvent } from "./schemas";
+import type { z } from "zod";
+import type { messageStatusWebhook, WebhookEvent } from "./schemas";
 import { DELIVERY_HEADER, SIGNATURE_HEADER, signWebhook } from "./signature";
 
 // Delivery webhooks: the first final status of each message a client sent through the API becomes one row of
@@ -13,7 +14,7 @@ import { DELIVERY_HEADER, SIGNATURE_HEADER, signWebhook } from "./signature";
 // lost to a crash between the status and the call, and a slow or broken endpoint never holds up message-status.
 
 /** What a delivery row keeps: the body a client receives, less its `id` (added when it is sent; see webhookEvent). */
-export type WebhookPayload = Omit<WebhookEvent, "id">;
+export type WebhookPayload = WebhookEvent extends infer E ? (E extends WebhookEvent ? Omit<E, "id"> : never) : never;
 
 /** `api-<clientId>-<22 characters>` → clientId (see apiMessageId). */
 function clientOfApiMessage(messageId: string): string | null {
@@ -21,9 +22,11 @@ function clientOfApiMessage(messageId: string): string | null {
   return messageId.slice(API_MESSAGE_PREFIX.length, -23);
 }
 
+type StatusPayload = Omit<z.infer<typeof messageStatusWebhook>, "id">;
+
 /** Records the webhook calls these status events call for; returns how many rows were new. */
 export async function recordWebhookDeliveries(db: Db, events: MessageStatusEvent[]): Promise<number> {
-  const first = new Map<string, { clientId: string; payload: WebhookPayload }>();
+  const first = new Map<string, { clientId: string; payload: StatusPayload }>();
   for (const e of events) {
     if (!isFinal(e.status) || first.has(e.messageId)) continue;
     const clientId = clientOfApiMessage(e.messageId);

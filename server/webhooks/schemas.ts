@@ -12,8 +12,8 @@ export const setWebhookUrlInput = z.object({
     .nullable(),
 });
 
-/** The body of every webhook call (its `id` is the delivery's, which is the message's: one call per message). */
-export const webhookEvent = z.object({
+/** A sent message reached its final status (its `id` is the delivery's, which is the message's: one call per message). */
+export const messageStatusWebhook = z.object({
   id: z.string(),
   type: z.literal("message.status"),
   messageId: z.string(),
@@ -23,4 +23,23 @@ export const webhookEvent = z.object({
   /** When the status was reached (ISO 8601). */
   at: z.string(),
 });
+
+/** A handset wrote to one of the client's numbers or sender ids (its `id` is the reply's: one call per reply). */
+export const messageReceivedWebhook = z.object({
+  id: z.string(),
+  type: z.literal("message.received"),
+  replyId: z.string(),
+  /** The handset (E.164). */
+  from: z.string(),
+  /** The client's number or sender id it wrote to. */
+  to: z.string(),
+  text: z.string(),
+  /** OPT_OUT (STOP and the like: Volley has opted the number out of this client), OPT_IN (START), HELP, or null. */
+  keyword: z.enum(["OPT_OUT", "OPT_IN", "HELP"]).nullable(),
+  /** When the carrier handed it over (ISO 8601). */
+  at: z.string(),
+});
+
+/** The body of every webhook call. */
+export const webhookEvent = z.discriminatedUnion("type", [messageStatusWebhook, messageReceivedWebhook]);
 export type WebhookEvent = z.infer<typeof webhookEvent>;

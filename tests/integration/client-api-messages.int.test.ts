@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startBulkProc } from "@/server/delivery/bulk-proc-worker";
+import { handleListRepliesRequest } from "@/server/client-api/replies";
 import {
   handleReadMessageRequest,
   handleSendBatchRequest,
@@ -39,6 +40,7 @@ beforeAll(async () => {
     "postpaid-low",
     "postpaid-manager",
     "refunds",
+    "inbound",
   ]);
   bulkProc = await startBulkProc({ ...deps, env: { ...deps.env, DELIVERY_PROVIDER_NAME_PREFIX: smsc.namePrefix() } });
   // Retries within the test's time: 200 ms, 400 ms, then given up after the third attempt.
@@ -68,7 +70,7 @@ async function apiClient(opts: { balance?: bigint; maxTps?: number; billingType?
   await smsc.routeToSimulator(client.id, sim.port, { maxTps: opts.maxTps ?? 0 });
   const operator = await callerAs(deps.api, "OPERATOR");
   const { key } = await operator.apiKeys.create({ clientId: client.id, name: "test" });
-  return { client, key, store, operator };
+  return { client, key, store, operator, sim };
 }
 
 function post(path: string, key: string, body: unknown, headers: Record<string, string> = {}) {
@@ -457,6 +459,75 @@ describe("delivery webhooks", () => {
     ).json()) as Json;
     await waitForFinal(quiet.key, q.id as string);
     expect(await deps.db.prisma.webhookDelivery.count({ where: { clientId: quiet.client.id } })).toBe(0);
+  });
+});
+
+describe("replies", () => {
+  it("a handset's replies reach the client: a signed message.received call each, and GET /api/v1/replies", async () => {
+    const { client, key, operator, sim } = await apiClient();
+    const endpoint = await receiver(() => 204);
+    await operator.webhooks.setUrl({ clientId: client.id, url: endpoint.url });
+    const secret = (await operator.webhooks.get({ clientId: client.id })).secret!;
+    const to = "+447911123432";
+    const sent = (await (
+      await post("/api/v1/messages", key, { to, from: "TESTCO", text: "Table for 2?" })
+    ).json()) as Json;
+    await waitForFinal(key, sent.id as string);
+
+    // As the carrier hands them over: the handset's number without "+", to the sender id it answers.
+    await sim.sendMobileOriginated({ from: to.slice(1), to: "TESTCO", text: "Yes, 8pm" });
+    await sim.sendMobileOriginated({ from: to.slice(1), to: "TESTCO", text: "STOP" });
+    const received = () =>
+      endpoint.calls
+        .map((c) => ({ ...c, event: JSON.parse(c.body) as Json }))
+        .filter((c) => c.event.type === "message.received");
+    await waitFor(
+      async () => received().length,
+      (n) => n === 2,
+      { what: "two reply webhooks", timeoutMs: 30_000 },
+    );
+    for (const call of received()) {
+      expect(verifyWebhookSignature(secret, call.headers[SIGNATURE_HEADER] as string, call.body)).toBe(true);
+      expect(call.headers[DELIVERY_HEADER]).toBe(call.event.id);
+      expect(call.event.replyId).toBe(call.event.id);
+    }
+    expect(
+      received()
+        .map((c) => [c.event.from, c.event.to, c.event.text, c.event.keyword])
+        .sort(),
+    ).toEqual([
+      [to, "TESTCO", "STOP", "OPT_OUT"],
+      [to, "TESTCO", "Yes, 8pm", null],
+    ]);
+
+    const list = async (apiKey: string, query = "") => {
+      const res = await handleListRepliesRequest(
+        deps.api,
+        new Request(`http://127.0.0.1/api/v1/replies${query}`, { headers: { authorization: `Bearer ${apiKey}` } }),
+      );
+      return { status: res.status, body: (await res.json()) as { replies: Json[]; nextCursor: string | null } };
+    };
+    const all = await list(key);
+    expect(all.status).toBe(200);
+    expect(new Set(all.body.replies.map((r) => r.text))).toEqual(new Set(["STOP", "Yes, 8pm"]));
+    expect(all.body.replies.map((r) => r.id).sort()).toEqual(
+      received()
+        .map((c) => c.event.id)
+        .sort(),
+    );
+    const stops = await list(key, "?keyword=OPT_OUT");
+    expect(stops.body.replies).toMatchObject([{ from: to, to: "TESTCO", text: "STOP", keyword: "OPT_OUT" }]);
+    const firstPage = await list(key, "?limit=1");
+    expect(firstPage.body.replies).toHaveLength(1);
+    const secondPage = await list(key, `?limit=1&cursor=${encodeURIComponent(firstPage.body.nextCursor!)}`);
+    expect([firstPage.body.replies[0]!.id, secondPage.body.replies[0]!.id].sort()).toEqual(
+      all.body.replies.map((r) => r.id).sort(),
+    );
+    expect((await list(key, "?keyword=MAYBE")).status).toBe(400);
+    // Another client's key sees none of them.
+    const other = await apiClient();
+    expect((await list(other.key)).body.replies).toEqual([]);
+    await endpoint.close();
   });
 });
 

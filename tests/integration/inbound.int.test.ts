@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startBulkProc } from "@/server/delivery/bulk-proc-worker";
+import { handleInboundWebhook } from "@/server/delivery/http/webhook";
 import { STATUS } from "@/server/delivery/smpp/protocol";
 import { TOPICS } from "@/server/kafka/topics";
 import { createLogger } from "@/server/logger";
@@ -221,5 +222,51 @@ describe("inbound messages (replies) through bulk-proc's bind and the inbound wo
     expect((await viewer.inbound.list({ clientId: client.id, keyword: "HELP" })).items.map((r) => r.body)).toEqual([
       "help",
     ]);
+  });
+
+  it("takes an HTTP provider's replies on its inbound webhook, with its token, like those on a bind", async () => {
+    const token = `tok-${randomUUID()}`;
+    const provider = await deps.db.prisma.provider.create({
+      data: {
+        name: `inbound-http-${randomUUID().slice(0, 8)}`,
+        kind: "HTTP",
+        enabled: false,
+        settings: { url: "https://sms.example.com/send", receiptToken: token, inboundFromPath: "msisdn" },
+      },
+    });
+    const client = await createTestClient(deps.api);
+    const address = `H${randomUUID().slice(0, 8).toUpperCase()}`;
+    await deps.db.prisma.senderId.create({ data: { clientId: client.id, value: address } });
+    const [handset] = numbers(1) as [string];
+    const call = (body: unknown, presented = token) =>
+      handleInboundWebhook(
+        deps.api,
+        provider.id,
+        new Request(`http://127.0.0.1/api/providers/${provider.id}/inbound`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-volley-webhook-token": presented },
+          body: JSON.stringify(body),
+        }),
+      );
+
+    expect((await call({ msisdn: handset, to: address, text: "STOP" }, "wrong-token-0000000")).status).toBe(401);
+    const refused = await call([{ to: address, text: "STOP" }]);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { message: "Reply 0 has no number at 'msisdn'" } });
+
+    const ok = await call([
+      { msisdn: handset.slice(1), to: address, text: "What time?" },
+      { msisdn: handset.slice(1), to: address, text: "end" },
+    ]);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ accepted: 2 });
+    expect(await storedReply(handset, address, "end")).toMatchObject({
+      providerId: provider.id,
+      clientId: client.id,
+      keyword: "OPT_OUT",
+    });
+    expect(await storedReply(handset, address, "What time?")).toMatchObject({ providerId: provider.id, keyword: null });
+    expect(await optOutRows(handset)).toMatchObject([{ scope: client.id, source: "REPLY" }]);
+    await deps.db.prisma.provider.delete({ where: { id: provider.id } });
   });
 });

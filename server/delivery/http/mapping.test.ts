@@ -5,8 +5,9 @@ import {
   extractResponseId,
   getPath,
   mapReceiptStatus,
+  parseInboundBody,
   parseReceiptBody,
-  ReceiptBodyError,
+  WebhookBodyError,
   setPath,
 } from "./mapping";
 import { httpProviderSettingsSchema } from "./schemas";
@@ -207,7 +208,7 @@ describe("parseReceiptBody", () => {
       } catch (err) {
         caught = err;
       }
-      expect(caught, body).toBeInstanceOf(ReceiptBodyError);
+      expect(caught, body).toBeInstanceOf(WebhookBodyError);
       expect((caught as Error).message, body).toBe(message);
     }
   });
@@ -243,5 +244,49 @@ describe("httpProviderSettingsSchema", () => {
       { url: "https://x.example", concurrency: 0 },
     ];
     for (const b of bad) expect(httpProviderSettingsSchema.safeParse(b).success, JSON.stringify(b)).toBe(false);
+  });
+});
+
+describe("parseInboundBody", () => {
+  it("reads one reply or an array of them from the default fields", () => {
+    expect(parseInboundBody(settings(), JSON.stringify({ from: "447911123456", to: "ACME", text: "STOP" }))).toEqual([
+      { from: "447911123456", to: "ACME", text: "STOP" },
+    ]);
+    expect(
+      parseInboundBody(
+        settings(),
+        JSON.stringify([
+          { from: 447911123456, to: "ACME", text: "" },
+          { from: "+15551230001", to: "12345", text: "hi" },
+        ]),
+      ),
+    ).toEqual([
+      { from: "447911123456", to: "ACME", text: "" },
+      { from: "+15551230001", to: "12345", text: "hi" },
+    ]);
+  });
+
+  it("reads the provider's own field names and wrapping", () => {
+    const mapped = settings({
+      inboundListPath: "data.messages",
+      inboundFromPath: "msisdn",
+      inboundToPath: "shortcode",
+      inboundTextPath: "content.body",
+    });
+    const body = { data: { messages: [{ msisdn: "447911123456", shortcode: "60777", content: { body: "Quit" } }] } };
+    expect(parseInboundBody(mapped, JSON.stringify(body))).toEqual([
+      { from: "447911123456", to: "60777", text: "Quit" },
+    ]);
+  });
+
+  it("refuses a body the mapping does not fit, whole", () => {
+    expect(() => parseInboundBody(settings(), "not json")).toThrow(WebhookBodyError);
+    expect(() =>
+      parseInboundBody(settings(), JSON.stringify([{ from: "1", to: "A", text: "x" }, { to: "A" }])),
+    ).toThrow("Reply 1 has no number at 'from'");
+    expect(() => parseInboundBody(settings(), JSON.stringify({ from: "1", to: "A" }))).toThrow("no text at 'text'");
+    expect(() => parseInboundBody(settings({ inboundListPath: "items" }), "{}")).toThrow(
+      "Expected an array at 'items'",
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { gsm7Septets } from "@/server/messages/encoding";
 import type { OutboundSms } from "../smpp/encode";
+import type { InboundSms } from "../smpp/mobile-originated";
 import type { DeliveryReceipt, ReceiptStatus } from "../smpp/receipts";
 import type { HttpProviderSettings } from "./schemas";
 
@@ -147,38 +148,46 @@ export type ParsedReceipts = {
   unknown: { index: number; status: string }[];
 };
 
-export class ReceiptBodyError extends Error {
-  override name = "ReceiptBodyError";
+/** A webhook body (receipts, replies) that does not fit the provider's mapping: refused whole with this message. */
+export class WebhookBodyError extends Error {
+  override name = "WebhookBodyError";
+}
+
+/** The JSON body's items: one object, an array of them, or the array at `listPath`. */
+function webhookItems(bodyText: string, listPath: string | undefined, what: string): { item: object; where: string }[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bodyText);
+  } catch {
+    throw new WebhookBodyError("Body is not valid JSON");
+  }
+  let items: unknown = parsed;
+  if (listPath) {
+    items = getPath(parsed, listPath);
+    if (!Array.isArray(items)) throw new WebhookBodyError(`Expected an array at '${listPath}'`);
+  }
+  const list = Array.isArray(items) ? items : [items];
+  return list.map((item, index) => {
+    const where = list === items ? `${what} ${index}` : what;
+    if (item === null || typeof item !== "object" || Array.isArray(item)) {
+      throw new WebhookBodyError(`${where} is not a JSON object`);
+    }
+    return { item: item as object, where };
+  });
 }
 
 /**
  * Receipts from a webhook body: one receipt object, an array of them, or (with receiptListPath) an object holding the
  * array. A receipt without an id or a status means the mapping does not fit what the provider sends, so the whole
- * body is refused (ReceiptBodyError) rather than half applied; an unknown status only leaves that receipt out.
+ * body is refused (WebhookBodyError) rather than half applied; an unknown status only leaves that receipt out.
  */
 export function parseReceiptBody(settings: ReceiptSettings, bodyText: string): ParsedReceipts {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bodyText);
-  } catch {
-    throw new ReceiptBodyError("Body is not valid JSON");
-  }
-  let items: unknown = parsed;
-  if (settings.receiptListPath) {
-    items = getPath(parsed, settings.receiptListPath);
-    if (!Array.isArray(items)) throw new ReceiptBodyError(`Expected an array at '${settings.receiptListPath}'`);
-  }
-  const list = Array.isArray(items) ? items : [items];
   const out: ParsedReceipts = { receipts: [], intermediate: 0, unknown: [] };
-  list.forEach((item, index) => {
-    const where = list === items ? `Receipt ${index}` : "Receipt";
-    if (item === null || typeof item !== "object" || Array.isArray(item)) {
-      throw new ReceiptBodyError(`${where} is not a JSON object`);
-    }
+  webhookItems(bodyText, settings.receiptListPath, "Receipt").forEach(({ item, where }, index) => {
     const id = idString(getPath(item, settings.receiptIdPath));
-    if (!id) throw new ReceiptBodyError(`${where} has no message id at '${settings.receiptIdPath}'`);
+    if (!id) throw new WebhookBodyError(`${where} has no message id at '${settings.receiptIdPath}'`);
     const rawStatus = idString(getPath(item, settings.receiptStatusPath));
-    if (!rawStatus) throw new ReceiptBodyError(`${where} has no status at '${settings.receiptStatusPath}'`);
+    if (!rawStatus) throw new WebhookBodyError(`${where} has no status at '${settings.receiptStatusPath}'`);
     const status = mapReceiptStatus(settings.receiptStatusMap, rawStatus);
     if (status === undefined) {
       out.unknown.push({ index, status: rawStatus });
@@ -201,4 +210,25 @@ export function parseReceiptBody(settings: ReceiptSettings, bodyText: string): P
     });
   });
   return out;
+}
+
+export type InboundSettings = Pick<
+  HttpProviderSettings,
+  "inboundListPath" | "inboundFromPath" | "inboundToPath" | "inboundTextPath"
+>;
+
+/**
+ * Handsets' replies from a webhook body, the same shapes as receipts. One without a number, an address or a text (an
+ * empty text is a text) means the mapping does not fit: the whole body is refused.
+ */
+export function parseInboundBody(settings: InboundSettings, bodyText: string): InboundSms[] {
+  return webhookItems(bodyText, settings.inboundListPath, "Reply").map(({ item, where }) => {
+    const from = idString(getPath(item, settings.inboundFromPath));
+    if (!from) throw new WebhookBodyError(`${where} has no number at '${settings.inboundFromPath}'`);
+    const to = idString(getPath(item, settings.inboundToPath));
+    if (!to) throw new WebhookBodyError(`${where} has no address at '${settings.inboundToPath}'`);
+    const text = getPath(item, settings.inboundTextPath);
+    if (typeof text !== "string") throw new WebhookBodyError(`${where} has no text at '${settings.inboundTextPath}'`);
+    return { from, to, text };
+  });
 }

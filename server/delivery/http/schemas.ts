@@ -79,6 +79,15 @@ export const httpProviderSettingsSchema = z.object({
    * before the built-in names (DELIVRD, DELIVERED, UNDELIV, EXPIRED, REJECTD, …).
    */
   receiptStatusMap: z.record(z.string(), receiptStatus.nullable()).default({}),
+
+  /**
+   * Handsets' replies on /api/providers/<id>/inbound (same token): one object, an array, or the array at
+   * inboundListPath; each with the handset's number, the address it wrote to and the text where these say.
+   */
+  inboundListPath: dottedPath.optional(),
+  inboundFromPath: dottedPath.default("from"),
+  inboundToPath: dottedPath.default("to"),
+  inboundTextPath: dottedPath.default("text"),
 });
 
 export type HttpProviderSettings = z.infer<typeof httpProviderSettingsSchema>;

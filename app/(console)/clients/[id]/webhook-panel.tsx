@@ -6,7 +6,7 @@ import { formatDateTime } from "../../../_components/format";
 import { errorText, hint, input, labelText, primaryButton, smallButton } from "../../../_components/ui";
 import { useTRPC } from "../../../_trpc/react";
 
-/** Where the client's API messages' final statuses are POSTed, the secret that signs them, and how the calls go. */
+/** Where the client's API messages' final statuses and its replies are POSTed, the secret that signs them, and how the calls go. */
 export function WebhookPanel({ clientId, canEdit }: { clientId: string; canEdit: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -35,7 +35,9 @@ export function WebhookPanel({ clientId, canEdit }: { clientId: string; canEdit:
     <section className="rounded-lg border border-slate-200 bg-white p-6 lg:col-span-3" data-testid="webhook-panel">
       <h2 className="font-medium">Delivery webhook</h2>
       <p className="mt-1 text-xs text-slate-500">
-        Each message the client sends through the API is POSTed here once it reaches its final status, signed in the{" "}
+        Each message the client sends through the API is POSTed here once it reaches its final status (
+        <code className="font-mono">message.status</code>), and each reply a handset sends the client (
+        <code className="font-mono">message.received</code>), signed in the{" "}
         <code className="font-mono">Volley-Signature</code> header (HMAC-SHA256 of{" "}
         <code className="font-mono">t.body</code> with the secret). Failed calls are retried for about a day.
       </p>
