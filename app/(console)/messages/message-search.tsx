@@ -40,7 +40,9 @@ export function MessageSearch({ initialClientId }: { initialClientId?: string })
     e.preventDefault();
     const clean = Object.fromEntries(Object.entries(form).filter(([, v]) => v)) as Filter;
     setOpenId(clean.messageId ?? null);
-    setFilter(clean);
+    // The same search again is a refresh (statuses move on), not a cached answer.
+    if (JSON.stringify(clean) === JSON.stringify(filter)) void search.refetch();
+    else setFilter(clean);
   };
   const set = (key: keyof Filter) => (e: { target: { value: string } }) =>
     setForm({ ...form, [key]: e.target.value || undefined });
