@@ -17,6 +17,8 @@ type DemoClient = {
   balance: bigint;
   creditLimit?: bigint;
   senderIds: string[];
+  /** Sent back to STOP, START and HELP replies (see the README's Replies and STOP). */
+  answers?: { stop: string; start: string; help: string };
 };
 
 // Money in minor units (cents).
@@ -27,6 +29,11 @@ export const DEMO_CLIENTS: DemoClient[] = [
     defaultCountry: "GB",
     balance: 500_000n,
     senderIds: ["ACME", "ACMESHOP"],
+    answers: {
+      stop: "Acme Retail: you will get no more messages from us. Reply START to resubscribe.",
+      start: "Acme Retail: you are subscribed again. Reply STOP to opt out.",
+      help: "Acme Retail: help at acme.example/sms. Reply STOP to opt out.",
+    },
   },
   { name: "Initech Auth", billingType: "PREPAID", defaultCountry: "US", balance: 25_000n, senderIds: ["INITECH"] },
   {
@@ -122,6 +129,9 @@ export async function seedDemoData(
           defaultCountry: c.defaultCountry,
           creditLimit: c.creditLimit ?? 0n,
           ratePlanId: plan.id,
+          stopAnswer: c.answers?.stop ?? null,
+          startAnswer: c.answers?.start ?? null,
+          helpAnswer: c.answers?.help ?? null,
           accounts: { create: [{ balance: c.balance, lowBalanceThreshold: 10_000n }] },
           senderIds: { create: c.senderIds.map((value) => ({ value })) },
         },

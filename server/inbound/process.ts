@@ -3,19 +3,27 @@ import type { Redis } from "ioredis";
 import type { PoolClient } from "pg";
 import type { Logger } from "pino";
 import type { Db } from "../db";
-import type { InboundMessage } from "../kafka/topics";
+import type { VolleyProducer } from "../kafka/client";
+import { bulkPacking, TOPICS, type BulkMessage, type InboundMessage } from "../kafka/topics";
 import { optOutSetKey } from "../optouts/store";
 import { normalizeRecipient } from "../validation/phone";
 import type { WebhookPayload } from "../webhooks/deliveries";
 import { keywordOf } from "./keywords";
 
-export type InboundDeps = { db: Pick<Db, "pool">; redis: Redis; log: Logger };
+export type InboundDeps = {
+  db: Pick<Db, "pool">;
+  redis: Redis;
+  log: Logger;
+  producer: VolleyProducer;
+  topicPrefix: string;
+};
 
 type Attributed = {
   message: InboundMessage;
   msisdn: string;
   keyword: InboundKeyword | null;
   clientId: string | null;
+  sender: string;
   appliedTo: string[];
 };
 
@@ -105,6 +113,7 @@ export async function processInboundBatch(deps: InboundDeps, messages: InboundMe
   if (pipeline.length > 0) {
     for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
   }
+  await sendKeywordAnswers(deps, attributed);
   const applied = attributed.filter((a) => a.appliedTo.length > 0 && a.keyword !== "HELP" && a.keyword !== null);
   if (applied.length > 0) deps.log.info({ keywords: applied.length }, "opt-out keywords applied");
 }
@@ -144,14 +153,22 @@ async function recordReplyWebhooks(client: PoolClient, replies: Attributed[]): P
 async function attribute(deps: InboundDeps, messages: InboundMessage[]): Promise<Attributed[]> {
   const msisdns = messages.map((m) => handsetNumber(m.from));
   // The address as digits or as written: sender ids and messages may store a number with or without its "+".
-  const { rows } = await deps.db.pool.query<{ i: string; replied_to: string | null; owners: string[] }>(
-    `SELECT u.i,
-            (SELECT m.client_id FROM messages m
-             WHERE m.recipient = u.msisdn AND ltrim(m.sender, '+') = ltrim(u.address, '+')
-             ORDER BY m.created_at DESC LIMIT 1) AS replied_to,
+  const { rows } = await deps.db.pool.query<{
+    i: string;
+    replied_to: string | null;
+    replied_sender: string | null;
+    owners: string[];
+    owned_sender: string | null;
+  }>(
+    `SELECT u.i, r.client_id AS replied_to, r.sender AS replied_sender,
             ARRAY(SELECT DISTINCT s.client_id FROM sender_ids s
-                  WHERE ltrim(s.value, '+') = ltrim(u.address, '+') ORDER BY 1) AS owners
-     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(msisdn, address, i)`,
+                  WHERE ltrim(s.value, '+') = ltrim(u.address, '+') ORDER BY 1) AS owners,
+            (SELECT s.value FROM sender_ids s WHERE ltrim(s.value, '+') = ltrim(u.address, '+') LIMIT 1) AS owned_sender
+     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(msisdn, address, i)
+     LEFT JOIN LATERAL (
+       SELECT m.client_id, m.sender FROM messages m
+       WHERE m.recipient = u.msisdn AND ltrim(m.sender, '+') = ltrim(u.address, '+')
+       ORDER BY m.created_at DESC LIMIT 1) r ON true`,
     [msisdns, messages.map((m) => m.to)],
   );
   const byIndex = new Map(rows.map((r) => [Number(r.i) - 1, r]));
@@ -166,7 +183,56 @@ async function attribute(deps: InboundDeps, messages: InboundMessage[]): Promise
       msisdn: msisdns[i]!,
       keyword,
       clientId: repliedTo ?? (owners.length === 1 ? owners[0]! : null),
+      // The address as the client's messages carry it (an answer goes out from it).
+      sender: row?.replied_sender ?? row?.owned_sender ?? message.to,
       appliedTo: keyword === "OPT_OUT" || keyword === "OPT_IN" ? clients : [],
     };
   });
+}
+
+/** The message id of the client's answer to a reply: one per reply, however often its record is handled. */
+export const answerMessageId = (inboundId: string) => `answer-${inboundId}`;
+
+/**
+ * The client's answer to each STOP, START or HELP that answers it (when it has one for that keyword), on bulk-topic
+ * from the address the handset wrote to: validated, charged and delivered like any message, on the high lane
+ * (agent flow), and sent even to the number a STOP just opted out. Published again when a batch is handled again
+ * (the commit above may have been its last step): a message id is charged and submitted once.
+ */
+async function sendKeywordAnswers(deps: InboundDeps, attributed: Attributed[]): Promise<void> {
+  const asked = attributed.filter((a) => a.keyword !== null && a.clientId !== null);
+  if (asked.length === 0) return;
+  const { rows } = await deps.db.pool.query<{
+    id: string;
+    stop_answer: string | null;
+    start_answer: string | null;
+    help_answer: string | null;
+  }>("SELECT id, stop_answer, start_answer, help_answer FROM clients WHERE id = ANY($1::text[])", [
+    [...new Set(asked.map((a) => a.clientId!))],
+  ]);
+  const answers = new Map(
+    rows.map((r) => [r.id, { OPT_OUT: r.stop_answer, OPT_IN: r.start_answer, HELP: r.help_answer }]),
+  );
+  const now = new Date().toISOString();
+  const messages: BulkMessage[] = asked.flatMap((a) => {
+    const text = answers.get(a.clientId!)?.[a.keyword!];
+    if (!text) return [];
+    return [
+      {
+        v: 1,
+        messageId: answerMessageId(a.message.inboundId),
+        clientId: a.clientId!,
+        campaignId: null,
+        row: null,
+        recipient: a.msisdn,
+        sender: a.sender,
+        template: text,
+        variables: {},
+        category: "AGENT_FLOW",
+        createdAt: now,
+        keywordAnswer: true,
+      },
+    ];
+  });
+  if (messages.length > 0) await deps.producer.sendPacked(deps.topicPrefix + TOPICS.bulk.name, bulkPacking, messages);
 }

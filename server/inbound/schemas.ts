@@ -20,3 +20,15 @@ export const listRepliesInput = z.object({
   cursor: z.string().max(300).nullish(),
 });
 export type ListRepliesInput = z.infer<typeof listRepliesInput>;
+
+// At most three GSM-7 segments: an answer is charged like any message.
+const answerText = z.string().trim().max(459).nullable();
+
+/** A client's answers to STOP, START and HELP replies; null (or empty) sends none. */
+export const keywordAnswersInput = z.object({
+  clientId: z.string().min(1),
+  stop: answerText.transform((s) => s || null),
+  start: answerText.transform((s) => s || null),
+  help: answerText.transform((s) => s || null),
+});
+export type KeywordAnswersInput = z.infer<typeof keywordAnswersInput>;

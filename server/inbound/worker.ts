@@ -17,7 +17,7 @@ export async function startInbound({ env, log, db, redis, kafka, producer }: Wor
     maxBatchSize: 500,
     handle: async (records) => {
       await processInboundBatch(
-        { db, redis, log },
+        { db, redis, log, producer, topicPrefix: prefix },
         records.map((r) => r.value),
       );
     },

@@ -60,6 +60,9 @@ export const bulkMessageV1 = z
     // Added after v1 shipped (optional, so records in flight stay readable):
     // marketing that falls in quiet hours waits (true) or is rejected (false).
     allowDefer: z.boolean().optional(),
+    // The client's answer to a handset's STOP, START or HELP (inbound/answers.ts): sent even to a number opted out
+    // of the client, since a STOP is answered once to confirm it. Only Volley sets it, never a client.
+    keywordAnswer: z.boolean().optional(),
   })
   .check(
     checkFields({

@@ -84,6 +84,14 @@ describe("validator rules", () => {
     expect(reasonOf(run(base, { ...profile, accountId: null }))).toBe("REJECTED NO_ACCOUNT");
   });
 
+  it("sends the client's answer to a STOP to the number that is now opted out, and nothing else", () => {
+    const answer = { ...base, campaignId: null, category: "AGENT_FLOW" as const, keywordAnswer: true };
+    const optedOut = { isOptedOut: true, isDuplicate: false };
+    const sent = run(answer, profile, noon, optedOut);
+    expect(sent.kind === "route" && [sent.topic, sent.status.status]).toEqual(["prepaidHigh", "ACCEPTED"]);
+    expect(reasonOf(run({ ...answer, keywordAnswer: false }, profile, noon, optedOut))).toBe("REJECTED OPTED_OUT");
+  });
+
   it("dead-letters unknown clients and campaigns", () => {
     const noClient = precheck(base, { profile: undefined, campaignStatus: "RUNNING" }, noon);
     expect(noClient.kind === "done" && reasonOf(noClient.decision)).toBe("dead-letter: unknown client cl");

@@ -111,7 +111,7 @@ export function decide(
   checks: { isOptedOut: boolean; isDuplicate: boolean },
   at: Date,
 ): Decision {
-  if (checks.isOptedOut) return rejected(m, "OPTED_OUT", at, e164);
+  if (checks.isOptedOut && !m.keywordAnswer) return rejected(m, "OPTED_OUT", at, e164);
   if (checks.isDuplicate) return rejected(m, "DUPLICATE_RECIPIENT", at, e164);
   const rendered = renderTemplate(m.template, m.variables);
   if (!rendered.ok) return rejected(m, "MISSING_VARIABLE", at, e164);

@@ -25,10 +25,18 @@ test("a STOP reply opts the number out of the client it wrote to; START opts it 
     data: { to: handset, from: "ACMESHOP", text: "Your order has shipped" },
   });
   expect(sent.status(), await sent.text()).toBe(202);
-  await reply(request, handset, "Stop");
-
   await signIn(page);
-  await page.getByRole("link", { name: "Replies" }).click();
+  // The client's answer to a STOP, set on its page: sent back to the number the STOP opts out.
+  const answer = `Acme Retail: no more messages (${handset}). Reply START to resubscribe.`;
+  await page.getByRole("link", { name: "Clients" }).click();
+  await page.getByRole("link", { name: CLIENT, exact: true }).click();
+  const answers = page.getByTestId("keyword-answers");
+  await answers.getByLabel("Answer to STOP").fill(answer);
+  await answers.getByRole("button", { name: "Save answers" }).click();
+  await expect(answers.getByRole("status")).toHaveText("Saved.");
+
+  await reply(request, handset, "Stop");
+  await page.getByRole("link", { name: "Replies", exact: true }).click();
   await page.getByLabel("Number").fill(handset);
   await page.getByRole("button", { name: "Show" }).click();
   const row = page.getByTestId("replies").getByRole("row").filter({ hasText: handset });
@@ -38,13 +46,25 @@ test("a STOP reply opts the number out of the client it wrote to; START opts it 
   await expect(row).toContainText(`opted out of ${CLIENT}`);
   await expect(row.getByRole("link", { name: CLIENT })).toBeVisible();
 
+  await page.getByRole("link", { name: "Messages", exact: true }).click();
+  await page.getByLabel("Recipient").fill(handset);
+  await page.getByRole("button", { name: "Search" }).click();
+  // The message the handset answered and, newest, the answer: both delivered.
+  const delivered = page.getByTestId("messages").getByRole("row").filter({ hasText: "delivered" });
+  await expect(async () => {
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect(delivered).toHaveCount(2, { timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
+  await delivered.first().getByRole("button", { name: "Details" }).click();
+  await expect(page.getByTestId("message-body")).toHaveText(answer);
+
   await page.getByRole("link", { name: "Opt-outs", exact: true }).click();
   const optOut = page.getByTestId("opt-out-table").getByRole("row").filter({ hasText: handset });
   await expect(optOut).toContainText(CLIENT);
   await expect(optOut.getByRole("link", { name: "STOP reply" })).toBeVisible();
 
   await reply(request, handset, "START");
-  await page.getByRole("link", { name: "Replies" }).click();
+  await page.getByRole("link", { name: "Replies", exact: true }).click();
   await page.getByLabel("Number").fill(handset);
   await page.getByLabel("Keyword").selectOption({ label: "START (opt back in)" });
   await page.getByRole("button", { name: "Show" }).click();

@@ -5,7 +5,7 @@ import { handleInboundWebhook } from "@/server/delivery/http/webhook";
 import { STATUS } from "@/server/delivery/smpp/protocol";
 import { TOPICS } from "@/server/kafka/topics";
 import { createLogger } from "@/server/logger";
-import { processInboundBatch } from "@/server/inbound/process";
+import { answerMessageId, processInboundBatch } from "@/server/inbound/process";
 import { findOptedOut } from "@/server/optouts/store";
 import type { StartedWorker } from "@/server/worker/run-worker";
 import {
@@ -44,11 +44,17 @@ afterAll(async () => {
   await deps?.close();
 });
 
-/** Valid UK mobiles (the simulator delivers them), unique to this call: +4479112 and 5 digits. */
+/**
+ * Valid UK mobiles (the simulator delivers them), +4479112 and 5 digits: a block of 100 per call, none shared by two
+ * calls of this run. Earlier runs may have used them: what a test looks for is what this run made (see optOutRows).
+ */
+let nextBlock = Math.floor(Math.random() * 800) + 100;
 function numbers(count: number): string[] {
-  const block = Math.floor(Math.random() * 900) + 100;
-  return Array.from({ length: count }, (_, i) => `+4479112${block}${String(i).padStart(2, "0")}`);
+  const block = nextBlock++;
+  return Array.from({ length: count }, (_, i) => `+4479112${block}${String(i + 10).padStart(2, "0")}`);
 }
+
+const runStartedAt = new Date();
 
 async function runCampaign(clientId: string, recipients: string[]) {
   const caller = await callerAs(deps.api, "OPERATOR");
@@ -69,23 +75,43 @@ async function runCampaign(clientId: string, recipients: string[]) {
   return new Map(rows.map((m) => [m.recipient, `${m.status}${m.statusReason ? ` ${m.statusReason}` : ""}`]));
 }
 
-/** The inbound row of the handset's latest message to `address`, once the inbound worker has stored it. */
+/** The inbound row of the handset's latest message of this run to `address`, once the inbound worker has stored it. */
 function storedReply(msisdn: string, address: string, body: string) {
   return waitFor(
     () =>
-      deps.db.prisma.inboundMessage.findFirst({ where: { msisdn, address, body }, orderBy: { receivedAt: "desc" } }),
+      deps.db.prisma.inboundMessage.findFirst({
+        where: { msisdn, address, body, receivedAt: { gte: runStartedAt } },
+        orderBy: { receivedAt: "desc" },
+      }),
     (row) => row !== null,
     { what: `reply "${body}" from ${msisdn} stored`, timeoutMs: 30_000 },
   ).then((row) => row!);
 }
 
-const optOutRows = (msisdn: string) => deps.db.prisma.optOut.findMany({ where: { msisdn }, orderBy: { scope: "asc" } });
+/** The client's answer to a reply, once delivered. */
+function deliveredAnswer(replyId: string) {
+  return waitFor(
+    () => deps.db.prisma.message.findUnique({ where: { id: answerMessageId(replyId) } }),
+    (m) => m?.status === "DELIVERED",
+    { what: `the answer to ${replyId} delivered`, timeoutMs: 30_000 },
+  ).then((m) => m!);
+}
+
+const inboundDeps = () => ({ ...deps, topicPrefix: deps.env.KAFKA_TOPIC_PREFIX });
+
+/** The handset's opt-outs made by this run. */
+const optOutRows = (msisdn: string) =>
+  deps.db.prisma.optOut.findMany({ where: { msisdn, createdAt: { gte: runStartedAt } }, orderBy: { scope: "asc" } });
 
 describe("inbound messages (replies) through bulk-proc's bind and the inbound worker", () => {
   it("a STOP reply opts the handset out of the client it answers, the next campaign skips it, START opts it back in", async () => {
     const { sim } = await smsc.startSimulator(`it-${randomUUID()}`);
     const client = await createTestClient(deps.api, { balance: 10_000n });
     await smsc.routeToSimulator(client.id, sim.port);
+    const operator = await callerAs(deps.api, "OPERATOR");
+    const answers = { stop: "Testco: no more messages. Reply START to resubscribe.", start: "Testco: welcome back." };
+    await operator.inbound.setAnswers({ clientId: client.id, ...answers, help: " " });
+    expect(await operator.inbound.answers({ clientId: client.id })).toEqual({ ...answers, help: null });
     const [stopper, replier, quiet] = numbers(3) as [string, string, string];
     const first = await runCampaign(client.id, [stopper, replier, quiet]);
     expect([...first.values()]).toEqual(["DELIVERED", "DELIVERED", "DELIVERED"]);
@@ -106,6 +132,17 @@ describe("inbound messages (replies) through bulk-proc's bind and the inbound wo
     expect(await optOutRows(replier)).toEqual([]);
     // What the validator checks (Redis), not only the record.
     expect(await findOptedOut(deps.db, deps.redis, client.id, [stopper, replier, quiet])).toEqual(new Set([stopper]));
+    // The client's answer to the STOP reaches the number it opted out, from the address the STOP went to, once.
+    expect(await deliveredAnswer(stop.id)).toMatchObject({
+      clientId: client.id,
+      recipient: stopper,
+      sender: "TESTCO",
+      body: answers.stop,
+      category: "AGENT_FLOW",
+    });
+    expect(await sim.messageCount(answerMessageId(stop.id))).toMatchObject({ received: 1 });
+    // A reply that is no keyword gets none.
+    expect(await deps.db.prisma.message.findUnique({ where: { id: answerMessageId(reply.id) } })).toBeNull();
 
     const second = await runCampaign(client.id, [stopper, replier, quiet]);
     expect(second.get(stopper)).toBe("REJECTED OPTED_OUT");
@@ -118,6 +155,7 @@ describe("inbound messages (replies) through bulk-proc's bind and the inbound wo
     );
     const start = await storedReply(stopper, "TESTCO", "START");
     expect(start).toMatchObject({ clientId: client.id, keyword: "OPT_IN", appliedTo: [client.id] });
+    expect(await deliveredAnswer(start.id)).toMatchObject({ recipient: stopper, body: answers.start });
     expect(await optOutRows(stopper)).toEqual([]);
     expect(await findOptedOut(deps.db, deps.redis, client.id, [stopper])).toEqual(new Set());
     // Text outside the GSM alphabet comes as UCS-2 (data_coding 8).
@@ -194,7 +232,7 @@ describe("inbound messages (replies) through bulk-proc's bind and the inbound wo
       text,
       receivedAt: at(second),
     });
-    await processInboundBatch({ db: deps.db, redis: deps.redis, log }, [
+    await processInboundBatch(inboundDeps(), [
       record(handset.slice(1), "Hi", 1),
       record(handset.slice(1), "STOP", 2),
       record(other.slice(1), "help", 3),

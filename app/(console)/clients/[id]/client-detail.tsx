@@ -10,6 +10,7 @@ import { StatusBadge } from "../../../_components/status-badge";
 import { useTRPC } from "../../../_trpc/react";
 import { ApiKeysPanel } from "./api-keys-panel";
 import { BalancePanel } from "./balance-panel";
+import { KeywordAnswersPanel } from "./keyword-answers-panel";
 import { WebhookPanel } from "./webhook-panel";
 
 type Client = Awaited<ReturnType<typeof getClient>>;
@@ -95,6 +96,7 @@ export function ClientDetail({ id, canEdit }: { id: string; canEdit: boolean }) 
         {account && c.billingType === "PREPAID" && <BalancePanel accountId={account.id} canEdit={canEdit} />}
         <ApiKeysPanel clientId={c.id} canEdit={canEdit} />
         <WebhookPanel clientId={c.id} canEdit={canEdit} />
+        <KeywordAnswersPanel clientId={c.id} canEdit={canEdit} />
       </div>
 
       <p className="text-xs text-slate-500">
