@@ -32,9 +32,15 @@ test("a STOP reply opts the number out of the client it wrote to; START opts it 
   await page.getByRole("link", { name: CLIENT, exact: true }).click();
   const answers = page.getByTestId("keyword-answers");
   await answers.getByLabel("Answer to STOP").fill(answer);
-  await answers.getByRole("button", { name: "Save answers" }).click();
-  await expect(answers.getByRole("status")).toHaveText("Saved.");
+  await answers.getByRole("button", { name: "Set answers" }).click();
+  await expect(answers.getByRole("status")).toHaveText("Answers set.");
 
+  // A handset answers a message it got.
+  const id = ((await sent.json()) as { id: string }).id;
+  await expect(async () => {
+    const read = await request.get(`/api/v1/messages/${id}`, { headers: { authorization: `Bearer ${DEMO_API_KEY}` } });
+    expect(((await read.json()) as { status: string }).status).toBe("DELIVERED");
+  }).toPass({ timeout: 30_000 });
   await reply(request, handset, "Stop");
   await page.getByRole("link", { name: "Replies", exact: true }).click();
   await page.getByLabel("Number").fill(handset);

@@ -79,11 +79,11 @@ export function KeywordAnswersPanel({ clientId, canEdit }: { clientId: string; c
         {canEdit && (
           <div className="md:col-span-3 flex items-center gap-3">
             <button type="submit" className={primaryButton} disabled={!changed || save.isPending}>
-              {save.isPending ? "Saving…" : "Save answers"}
+              {save.isPending ? "Setting…" : "Set answers"}
             </button>
             {save.isSuccess && !changed && (
               <span role="status" className="text-sm text-emerald-700">
-                Saved.
+                Answers set.
               </span>
             )}
           </div>
