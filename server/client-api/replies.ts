@@ -17,6 +17,8 @@ export const listRepliesQuery = z.strictObject({
 /** A handset's message to one of the client's numbers or sender ids, as the Client API and its webhook show it. */
 export const replyResponse = z.object({
   id: z.string(),
+  /** The id of the client's message it answers (its latest to this handset from this address), if any. */
+  inReplyTo: z.string().nullable(),
   /** The handset (E.164). */
   from: z.string(),
   /** The client's number or sender id it wrote to. */
@@ -42,6 +44,7 @@ export async function handleListRepliesRequest(deps: Deps, request: Request): Pr
     return jsonOk({
       replies: page.items.map((r): ReplyResponse => ({
         id: r.id,
+        inReplyTo: r.inReplyTo,
         from: r.msisdn,
         to: r.address,
         text: r.body,

@@ -23,6 +23,9 @@ type Attributed = {
   msisdn: string;
   keyword: InboundKeyword | null;
   clientId: string | null;
+  /** The client's message it answers, and that message's campaign. */
+  inReplyTo: string | null;
+  campaignId: string | null;
   sender: string;
   appliedTo: string[];
 };
@@ -41,7 +44,7 @@ export function handsetNumber(raw: string): string {
 /**
  * Stores a batch of inbound-messages and applies their keywords, in order: STOP (and the other opt-out words) opts
  * the handset out of the clients it answers, START opts it back in. The client is the one whose latest message to
- * this handset came from this address; failing that, whoever owns the address as a sender id (all of them when
+ * this handset came from this address (of those that reached a carrier: a handset answers what it got); failing that, whoever owns the address as a sender id (all of them when
  * several clients share it: the handset asked that address to stop). A global opt-out set by an operator is never
  * lifted by a START. A client with a webhook URL gets a message.received call per reply that answers it. Rows,
  * opt-outs and webhook calls are written in one transaction (a redelivered record is stored and applied
@@ -55,17 +58,22 @@ export async function processInboundBatch(deps: InboundDeps, messages: InboundMe
   try {
     await client.query("BEGIN");
     const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO inbound_messages (id, provider_id, client_id, msisdn, address, body, keyword, applied_to, received_at)
-       SELECT id, provider_id, client_id, msisdn, address, body, keyword, string_to_array(applied_to, ','), received_at
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::"InboundKeyword"[],
-                   $8::text[], $9::timestamptz[])
-            AS t(id, provider_id, client_id, msisdn, address, body, keyword, applied_to, received_at)
+      `INSERT INTO inbound_messages (id, provider_id, client_id, in_reply_to, campaign_id, msisdn, address, body, keyword,
+                                     applied_to, received_at)
+       SELECT id, provider_id, client_id, in_reply_to, campaign_id, msisdn, address, body, keyword,
+              string_to_array(applied_to, ','), received_at
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                   $9::"InboundKeyword"[], $10::text[], $11::timestamptz[])
+            AS t(id, provider_id, client_id, in_reply_to, campaign_id, msisdn, address, body, keyword, applied_to,
+                 received_at)
        ON CONFLICT (id) DO NOTHING
        RETURNING id`,
       [
         attributed.map((a) => a.message.inboundId),
         attributed.map((a) => a.message.providerId),
         attributed.map((a) => a.clientId),
+        attributed.map((a) => a.inReplyTo),
+        attributed.map((a) => a.campaignId),
         attributed.map((a) => a.msisdn),
         attributed.map((a) => a.message.to),
         attributed.map((a) => a.message.text),
@@ -137,6 +145,7 @@ async function recordReplyWebhooks(client: PoolClient, replies: Attributed[]): P
         const payload: WebhookPayload = {
           type: "message.received",
           replyId: r.message.inboundId,
+          inReplyTo: r.inReplyTo,
           from: r.msisdn,
           to: r.message.to,
           text: r.message.text,
@@ -156,18 +165,22 @@ async function attribute(deps: InboundDeps, messages: InboundMessage[]): Promise
   const { rows } = await deps.db.pool.query<{
     i: string;
     replied_to: string | null;
+    replied_message: string | null;
+    replied_campaign: string | null;
     replied_sender: string | null;
     owners: string[];
     owned_sender: string | null;
   }>(
-    `SELECT u.i, r.client_id AS replied_to, r.sender AS replied_sender,
+    `SELECT u.i, r.client_id AS replied_to, r.id AS replied_message, r.campaign_id AS replied_campaign,
+            r.sender AS replied_sender,
             ARRAY(SELECT DISTINCT s.client_id FROM sender_ids s
                   WHERE ltrim(s.value, '+') = ltrim(u.address, '+') ORDER BY 1) AS owners,
             (SELECT s.value FROM sender_ids s WHERE ltrim(s.value, '+') = ltrim(u.address, '+') LIMIT 1) AS owned_sender
      FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(msisdn, address, i)
      LEFT JOIN LATERAL (
-       SELECT m.client_id, m.sender FROM messages m
+       SELECT m.id, m.client_id, m.campaign_id, m.sender FROM messages m
        WHERE m.recipient = u.msisdn AND ltrim(m.sender, '+') = ltrim(u.address, '+')
+         AND m.status IN ('SUBMITTED', 'DELIVERED')
        ORDER BY m.created_at DESC LIMIT 1) r ON true`,
     [msisdns, messages.map((m) => m.to)],
   );
@@ -183,6 +196,8 @@ async function attribute(deps: InboundDeps, messages: InboundMessage[]): Promise
       msisdn: msisdns[i]!,
       keyword,
       clientId: repliedTo ?? (owners.length === 1 ? owners[0]! : null),
+      inReplyTo: row?.replied_message ?? null,
+      campaignId: row?.replied_campaign ?? null,
       // The address as the client's messages carry it (an answer goes out from it).
       sender: row?.replied_sender ?? row?.owned_sender ?? message.to,
       appliedTo: keyword === "OPT_OUT" || keyword === "OPT_IN" ? clients : [],

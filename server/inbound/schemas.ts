@@ -8,6 +8,8 @@ export const inboundKeyword = z.enum(["OPT_OUT", "OPT_IN", "HELP"]);
  */
 export const listRepliesInput = z.object({
   clientId: z.string().min(1).optional(),
+  // The replies to one campaign's messages (index on campaign_id, received_at).
+  campaignId: z.string().min(1).optional(),
   // Written as people write numbers: spaces, dashes, dots and brackets dropped, a leading 00 is +.
   msisdn: z
     .string()

@@ -29,6 +29,8 @@ export const messageReceivedWebhook = z.object({
   id: z.string(),
   type: z.literal("message.received"),
   replyId: z.string(),
+  /** The id of the client's message it answers (its latest to this handset from this address), if any. */
+  inReplyTo: z.string().nullable(),
   /** The handset (E.164). */
   from: z.string(),
   /** The client's number or sender id it wrote to. */

@@ -490,6 +490,8 @@ describe("replies", () => {
       expect(verifyWebhookSignature(secret, call.headers[SIGNATURE_HEADER] as string, call.body)).toBe(true);
       expect(call.headers[DELIVERY_HEADER]).toBe(call.event.id);
       expect(call.event.replyId).toBe(call.event.id);
+      // Both answer the message the client sent.
+      expect(call.event.inReplyTo).toBe(sent.id);
     }
     expect(
       received()
@@ -516,7 +518,9 @@ describe("replies", () => {
         .sort(),
     );
     const stops = await list(key, "?keyword=OPT_OUT");
-    expect(stops.body.replies).toMatchObject([{ from: to, to: "TESTCO", text: "STOP", keyword: "OPT_OUT" }]);
+    expect(stops.body.replies).toMatchObject([
+      { from: to, to: "TESTCO", text: "STOP", keyword: "OPT_OUT", inReplyTo: sent.id },
+    ]);
     const firstPage = await list(key, "?limit=1");
     expect(firstPage.body.replies).toHaveLength(1);
     const secondPage = await list(key, `?limit=1&cursor=${encodeURIComponent(firstPage.body.nextCursor!)}`);

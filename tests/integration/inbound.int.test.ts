@@ -72,7 +72,10 @@ async function runCampaign(clientId: string, recipients: string[]) {
     { what: `campaign ${c.id} to complete`, timeoutMs: 90_000, intervalMs: 500 },
   );
   const rows = await deps.db.prisma.message.findMany({ where: { campaignId: c.id } });
-  return new Map(rows.map((m) => [m.recipient, `${m.status}${m.statusReason ? ` ${m.statusReason}` : ""}`]));
+  return Object.assign(
+    new Map(rows.map((m) => [m.recipient, `${m.status}${m.statusReason ? ` ${m.statusReason}` : ""}`])),
+    { campaignId: c.id, messageIdOf: (recipient: string) => rows.find((m) => m.recipient === recipient)!.id },
+  );
 }
 
 /** The inbound row of the handset's latest message of this run to `address`, once the inbound worker has stored it. */
@@ -125,7 +128,13 @@ describe("inbound messages (replies) through bulk-proc's bind and the inbound wo
     );
 
     const stop = await storedReply(stopper, "TESTCO", "Stop.");
-    expect(stop).toMatchObject({ clientId: client.id, keyword: "OPT_OUT", appliedTo: [client.id] });
+    expect(stop).toMatchObject({
+      clientId: client.id,
+      keyword: "OPT_OUT",
+      appliedTo: [client.id],
+      inReplyTo: first.messageIdOf(stopper),
+      campaignId: first.campaignId,
+    });
     const reply = await storedReply(replier, "TESTCO", "Can I move it to 11?");
     expect(reply).toMatchObject({ clientId: client.id, keyword: null, appliedTo: [] });
     expect(await optOutRows(stopper)).toMatchObject([{ scope: client.id, clientId: client.id, source: "REPLY" }]);
@@ -162,7 +171,22 @@ describe("inbound messages (replies) through bulk-proc's bind and the inbound wo
     expect(await sim.sendMobileOriginated({ from: replier.slice(1), to: "TESTCO", text: "Спасибо 👍" })).toBe(
       STATUS.ESME_ROK,
     );
-    expect(await storedReply(replier, "TESTCO", "Спасибо 👍")).toMatchObject({ clientId: client.id, keyword: null });
+    // The replier's latest message is the second campaign's; the stopper's was refused, so its START answers the last
+    // it got: the answer to its STOP ("Reply START to resubscribe"), which is no campaign's.
+    expect(await storedReply(replier, "TESTCO", "Спасибо 👍")).toMatchObject({
+      clientId: client.id,
+      keyword: null,
+      inReplyTo: second.messageIdOf(replier),
+      campaignId: second.campaignId,
+    });
+    expect(start).toMatchObject({ inReplyTo: answerMessageId(stop.id), campaignId: null });
+    expect(await operator.inbound.campaignCounts({ campaignId: first.campaignId })).toEqual({ replies: 2, optOuts: 1 });
+    expect(await operator.inbound.campaignCounts({ campaignId: second.campaignId })).toEqual({
+      replies: 1,
+      optOuts: 0,
+    });
+    const toFirst = await operator.inbound.list({ campaignId: first.campaignId });
+    expect(toFirst.items.map((r) => r.body)).toEqual(["Can I move it to 11?", "Stop."]);
   });
 
   it("a STOP to a sender id several clients share opts out of each of them; one to an address nobody has is only stored", async () => {

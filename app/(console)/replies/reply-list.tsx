@@ -24,8 +24,11 @@ const BADGE: Record<Keyword, { text: string; className: string }> = {
   HELP: { text: "HELP", className: "bg-amber-100 text-amber-800" },
 };
 
-/** The newest replies at once; a client (from its page's link), a number and a keyword narrow them down. */
-export function ReplyList({ initialClientId }: { initialClientId?: string }) {
+/**
+ * The newest replies at once; a client (from its page's link), a number and a keyword narrow them down. With a campaign
+ * (from its page's link), only the replies to that campaign's messages.
+ */
+export function ReplyList({ initialClientId, campaignId }: { initialClientId?: string; campaignId?: string }) {
   const trpc = useTRPC();
   const clients = useQuery(trpc.clients.list.queryOptions());
   const initial: Filter = initialClientId ? { clientId: initialClientId } : {};
@@ -33,7 +36,7 @@ export function ReplyList({ initialClientId }: { initialClientId?: string }) {
   const [filter, setFilter] = useState<Filter>(initial);
   const list = useInfiniteQuery({
     ...trpc.inbound.list.infiniteQueryOptions(
-      { ...filter, limit: 50 },
+      { ...filter, ...(campaignId ? { campaignId } : {}), limit: 50 },
       { getNextPageParam: (last) => last.nextCursor },
     ),
     refetchInterval: 5_000,
@@ -48,6 +51,18 @@ export function ReplyList({ initialClientId }: { initialClientId?: string }) {
 
   return (
     <div className="mt-6 space-y-4">
+      {campaignId && (
+        <p className="text-sm text-slate-600" data-testid="replies-campaign">
+          Replies to the messages of{" "}
+          <Link href={`/campaigns/${campaignId}`} className="text-indigo-700 hover:underline">
+            this campaign
+          </Link>{" "}
+          ·{" "}
+          <Link href="/replies" className="text-indigo-700 hover:underline">
+            all replies
+          </Link>
+        </p>
+      )}
       <form onSubmit={submit} className="grid gap-3 rounded-lg border border-slate-200 bg-white p-4 md:grid-cols-4">
         <div>
           <label htmlFor="reply-number" className={labelText}>

@@ -3,6 +3,7 @@
 import { formatDateTime } from "@/app/_components/format";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import Link from "next/link";
 import type { RowError } from "@/server/uploads/service";
 import { StatusBadge } from "../../../_components/status-badge";
 import { useTRPC } from "../../../_trpc/react";
@@ -151,6 +152,7 @@ export function CampaignDetail({ id }: { id: string }) {
             </div>
           ))}
         </dl>
+        <CampaignReplies id={id} delivered={c.counts.DELIVERED ?? 0} />
       </section>
 
       <section className="grid gap-6 sm:grid-cols-2">
@@ -233,5 +235,22 @@ function asRowErrors(value: unknown): RowError[] {
   return value.filter(
     (e): e is RowError =>
       typeof e === "object" && e !== null && typeof e.row === "number" && typeof e.error === "string",
+  );
+}
+
+/** How recipients answered: replies, and the STOPs among them as a share of what was delivered. */
+function CampaignReplies({ id, delivered }: { id: string; delivered: number }) {
+  const trpc = useTRPC();
+  const counts = useQuery({ ...trpc.inbound.campaignCounts.queryOptions({ campaignId: id }), refetchInterval: 5_000 });
+  if (!counts.data) return null;
+  const { replies, optOuts } = counts.data;
+  const rate = delivered > 0 ? ` (${((optOuts / delivered) * 100).toFixed(2)}% of delivered)` : "";
+  return (
+    <p className="mt-4 text-sm text-slate-600" data-testid="campaign-replies">
+      <Link href={`/replies?campaignId=${id}`} className="text-indigo-700 hover:underline">
+        {replies.toLocaleString("en-US")} {replies === 1 ? "reply" : "replies"}
+      </Link>
+      , {optOuts.toLocaleString("en-US")} opted out{rate}
+    </p>
   );
 }
