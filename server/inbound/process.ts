@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Db } from "../db";
 import type { VolleyProducer } from "../kafka/client";
 import { bulkPacking, TOPICS, type BulkMessage, type InboundMessage } from "../kafka/topics";
+import { metrics } from "../observability/metrics";
 import { optOutSetKey } from "../optouts/store";
 import { normalizeRecipient } from "../validation/phone";
 import type { WebhookPayload } from "../webhooks/deliveries";
@@ -54,6 +55,7 @@ export function handsetNumber(raw: string): string {
 export async function processInboundBatch(deps: InboundDeps, messages: InboundMessage[]): Promise<void> {
   if (messages.length === 0) return;
   const attributed = await attribute(deps, messages);
+  let stored = new Set<string>();
   const client = await deps.db.pool.connect();
   try {
     await client.query("BEGIN");
@@ -82,7 +84,7 @@ export async function processInboundBatch(deps: InboundDeps, messages: InboundMe
         attributed.map((a) => a.message.receivedAt),
       ],
     );
-    const stored = new Set(rows.map((r) => r.id));
+    stored = new Set(rows.map((r) => r.id));
     await recordReplyWebhooks(
       client,
       attributed.filter((a) => stored.has(a.message.inboundId) && a.clientId !== null),
@@ -110,6 +112,11 @@ export async function processInboundBatch(deps: InboundDeps, messages: InboundMe
     throw err;
   } finally {
     client.release();
+  }
+  for (const a of attributed) {
+    if (!stored.has(a.message.inboundId)) continue;
+    const matched = a.clientId !== null || a.appliedTo.length > 0;
+    metrics.inboundMessages.inc({ keyword: a.keyword ?? "none", matched: String(matched) });
   }
   const pipeline = deps.redis.pipeline();
   for (const a of attributed) {

@@ -63,6 +63,12 @@ export const metrics = {
     labelNames: ["currency"],
     registers: [registry],
   }),
+  inboundMessages: new Counter({
+    name: "volley_inbound_messages_total",
+    help: "Handsets' replies stored by the inbound worker, by keyword (none, OPT_OUT, OPT_IN, HELP) and whether a client matched",
+    labelNames: ["keyword", "matched"],
+    registers: [registry],
+  }),
   webhookCalls: new Counter({
     name: "volley_webhook_calls_total",
     help: "Delivery webhook calls by outcome: delivered (2xx), retry (will be tried again), failed (attempts exhausted or no URL)",
