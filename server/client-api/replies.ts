@@ -30,7 +30,7 @@ export const replyResponse = z.object({
 });
 export type ReplyResponse = z.infer<typeof replyResponse>;
 
-/** GET /api/v1/replies: the replies that answered this client's messages (or wrote to its own address), newest first. */
+/** GET /api/v1/replies: the replies to this client's messages (or to its own address), newest first. */
 export async function handleListRepliesRequest(deps: Deps, request: Request): Promise<Response> {
   try {
     const principal = await authorizeApiCall(deps, request.headers);

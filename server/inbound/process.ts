@@ -45,12 +45,13 @@ export function handsetNumber(raw: string): string {
 /**
  * Stores a batch of inbound-messages and applies their keywords, in order: STOP (and the other opt-out words) opts
  * the handset out of the clients it answers, START opts it back in. The client is the one whose latest message to
- * this handset came from this address (of those that reached a carrier: a handset answers what it got); failing that, whoever owns the address as a sender id (all of them when
- * several clients share it: the handset asked that address to stop). A global opt-out set by an operator is never
- * lifted by a START. A client with a webhook URL gets a message.received call per reply that answers it. Rows,
- * opt-outs and webhook calls are written in one transaction (a redelivered record is stored and applied
- * once); the validator's Redis sets follow, and are set again for a redelivered batch, since a crash may have come
- * between the commit and them.
+ * this handset came from this address (of those that reached a carrier: a handset answers what it got); failing that,
+ * whoever owns the address as a sender id (all of them when several clients share it: the handset asked that address
+ * to stop). A global opt-out set by an operator is never lifted by a START. A client with a webhook URL gets a
+ * message.received call per reply that answers it, and its answer to a keyword is sent back (sendKeywordAnswers).
+ * Rows, opt-outs and webhook calls are written in one transaction (a redelivered record is stored and applied once);
+ * the validator's Redis sets follow, and are set again for a redelivered batch, since a crash may have come between
+ * the commit and them.
  */
 export async function processInboundBatch(deps: InboundDeps, messages: InboundMessage[]): Promise<void> {
   if (messages.length === 0) return;
@@ -60,8 +61,8 @@ export async function processInboundBatch(deps: InboundDeps, messages: InboundMe
   try {
     await client.query("BEGIN");
     const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO inbound_messages (id, provider_id, client_id, in_reply_to, campaign_id, msisdn, address, body, keyword,
-                                     applied_to, received_at)
+      `INSERT INTO inbound_messages (id, provider_id, client_id, in_reply_to, campaign_id, msisdn, address, body,
+                                     keyword, applied_to, received_at)
        SELECT id, provider_id, client_id, in_reply_to, campaign_id, msisdn, address, body, keyword,
               string_to_array(applied_to, ','), received_at
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],

@@ -37,7 +37,8 @@ export async function listReplies(db: Db, input: ListRepliesInput) {
   }
   params.push(input.limit + 1);
   const { rows } = await db.pool.query<Row>(
-    `SELECT i.id, i.client_id, c.name AS client_name, i.in_reply_to, i.campaign_id, i.msisdn, i.address, i.body, i.keyword, i.received_at,
+    `SELECT i.id, i.client_id, c.name AS client_name, i.in_reply_to, i.campaign_id, i.msisdn, i.address, i.body,
+            i.keyword, i.received_at,
             COALESCE((SELECT json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY a.name)
                       FROM clients a WHERE a.id = ANY(i.applied_to)), '[]') AS applied_to
      FROM inbound_messages i LEFT JOIN clients c ON c.id = i.client_id
