@@ -25,11 +25,19 @@ export const optOutsRouter = createTRPCRouter({
         clientId: z.string().nullish(),
         // "global": only opt-outs that apply to every client.
         scope: z.literal("global").optional(),
+        // One number, as people write it (spaces, dashes, brackets, a leading 00 are fine).
+        msisdn: z
+          .string()
+          .transform((v) => v.replace(/[\s().-]/g, "").replace(/^00/, "+"))
+          .pipe(z.string().max(32))
+          .optional(),
         cursor: z.string().nullish(),
         limit: z.number().int().min(1).max(200).default(50),
       }),
     )
-    .query(({ ctx, input }) => listOptOuts(ctx.deps.db, input)),
+    .query(({ ctx, input }) =>
+      listOptOuts(ctx.deps.db, { ...input, msisdn: input.msisdn ? toE164(input.msisdn) : undefined }),
+    ),
   add: operatorProcedure.input(optOutInput).mutation(async ({ ctx, input }) => {
     const msisdn = toE164(input.msisdn);
     await addOptOut(ctx.deps.db, ctx.deps.redis, msisdn, input.clientId);

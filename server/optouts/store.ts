@@ -77,10 +77,18 @@ export async function findOptedOut(db: Db, redis: Redis, clientId: string, numbe
 
 export async function listOptOuts(
   db: Db,
-  opts: { clientId?: string | null; scope?: typeof GLOBAL_SCOPE; cursor?: string | null; limit: number },
+  opts: {
+    clientId?: string | null;
+    scope?: typeof GLOBAL_SCOPE;
+    msisdn?: string;
+    cursor?: string | null;
+    limit: number;
+  },
 ) {
+  const scope =
+    opts.scope === GLOBAL_SCOPE ? { scope: GLOBAL_SCOPE } : opts.clientId ? { clientId: opts.clientId } : {};
   const items = await db.prisma.optOut.findMany({
-    where: opts.scope === GLOBAL_SCOPE ? { scope: GLOBAL_SCOPE } : opts.clientId ? { clientId: opts.clientId } : {},
+    where: { ...scope, ...(opts.msisdn ? { msisdn: opts.msisdn } : {}) },
     orderBy: { id: "asc" },
     take: opts.limit + 1,
     ...(opts.cursor ? { cursor: { id: opts.cursor }, skip: 1 } : {}),

@@ -43,6 +43,7 @@ test("a STOP reply opts the number out of the client it wrote to; START opts it 
   }).toPass({ timeout: 30_000 });
   await reply(request, handset, "Stop");
   await page.getByRole("link", { name: "Replies", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Replies" })).toBeVisible();
   await page.getByLabel("Number").fill(handset);
   await page.getByRole("button", { name: "Show" }).click();
   const row = page.getByTestId("replies").getByRole("row").filter({ hasText: handset });
@@ -53,6 +54,7 @@ test("a STOP reply opts the number out of the client it wrote to; START opts it 
   await expect(row.getByRole("link", { name: CLIENT })).toBeVisible();
 
   await page.getByRole("link", { name: "Messages", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Messages" })).toBeVisible();
   await page.getByLabel("Recipient").fill(handset);
   await page.getByRole("button", { name: "Search" }).click();
   // The message the handset answered and, newest, the answer: both delivered.
@@ -65,12 +67,16 @@ test("a STOP reply opts the number out of the client it wrote to; START opts it 
   await expect(page.getByTestId("message-body")).toHaveText(answer);
 
   await page.getByRole("link", { name: "Opt-outs", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Opt-outs" })).toBeVisible();
+  await page.getByLabel("Find a number").fill(handset);
+  await page.getByRole("button", { name: "Find" }).click();
   const optOut = page.getByTestId("opt-out-table").getByRole("row").filter({ hasText: handset });
   await expect(optOut).toContainText(CLIENT);
   await expect(optOut.getByRole("link", { name: "STOP reply" })).toBeVisible();
 
   await reply(request, handset, "START");
   await page.getByRole("link", { name: "Replies", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Replies" })).toBeVisible();
   await page.getByLabel("Number").fill(handset);
   await page.getByLabel("Keyword").selectOption({ label: "START (opt back in)" });
   await page.getByRole("button", { name: "Show" }).click();
@@ -78,6 +84,9 @@ test("a STOP reply opts the number out of the client it wrote to; START opts it 
     `opted back in to ${CLIENT}`,
   );
   await page.getByRole("link", { name: "Opt-outs", exact: true }).click();
-  await expect(page.getByTestId("opt-out-table")).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Opt-outs" })).toBeVisible();
+  await page.getByLabel("Find a number").fill(handset);
+  await page.getByRole("button", { name: "Find" }).click();
+  await expect(page.getByTestId("opt-out-table")).toContainText("No opt-outs here.");
   await expect(page.getByTestId("opt-out-table").getByRole("row").filter({ hasText: handset })).toHaveCount(0);
 });

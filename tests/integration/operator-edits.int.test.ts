@@ -72,6 +72,15 @@ describe("operator edits", () => {
     await operator.optOuts.add({ msisdn: "447911123802", clientId: null });
     const listed = await operator.optOuts.list({ clientId: client.id });
     expect(listed.items.map((o) => o.msisdn)).toEqual(["+447911123801"]);
+    // One number, found as people write it, in whichever scope it is.
+    const found = await operator.optOuts.list({ msisdn: "0044 7911 123-802" });
+    expect(found.items.map((o) => [o.msisdn, o.scope, o.source])).toContainEqual([
+      "+447911123802",
+      "global",
+      "OPERATOR",
+    ]);
+    expect(found.items.every((o) => o.msisdn === "+447911123802")).toBe(true);
+    expect((await operator.optOuts.list({ clientId: client.id, msisdn: "+447911123802" })).items).toEqual([]);
 
     // Redis loses the opt-out sets (restart without persistence, FLUSHALL…).
     const keys = await deps.redis.keys("optout:*");

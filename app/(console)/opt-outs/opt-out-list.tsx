@@ -15,8 +15,14 @@ export function OptOutList({ canEdit }: { canEdit: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [filter, setFilter] = useState<OptOutFilter>("");
+  const [numberDraft, setNumberDraft] = useState("");
+  const [number, setNumber] = useState("");
   const clients = useQuery(trpc.clients.list.queryOptions());
-  const list = useInfiniteQuery(trpc.optOuts.list.infiniteQueryOptions(optOutListInput(filter), optOutListPaging));
+  // Always read afresh when shown: replies add and remove opt-outs while no one is looking.
+  const list = useInfiniteQuery({
+    ...trpc.optOuts.list.infiniteQueryOptions(optOutListInput(filter, number), optOutListPaging),
+    staleTime: 0,
+  });
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.optOuts.list.pathKey() });
   const remove = useMutation(trpc.optOuts.remove.mutationOptions({ onSettled: refresh }));
 
@@ -27,7 +33,33 @@ export function OptOutList({ canEdit }: { canEdit: boolean }) {
     <div className="mt-6 space-y-4">
       {canEdit && <AddOptOutForm clients={clients.data ?? []} onAdded={refresh} />}
 
-      <div className="flex items-end justify-between gap-3">
+      <div className="flex items-end gap-3">
+        <form
+          className="flex items-end gap-2"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setNumber(numberDraft.trim());
+          }}
+        >
+          <div className="w-64">
+            <label htmlFor="opt-out-find" className={labelText}>
+              Find a number
+            </label>
+            <input
+              id="opt-out-find"
+              className={`${input} font-mono`}
+              placeholder="+447911123456"
+              value={numberDraft}
+              onChange={(e) => setNumberDraft(e.target.value)}
+            />
+          </div>
+          <button
+            type="submit"
+            className="rounded-md border border-slate-300 px-3 py-2 text-sm text-slate-700 hover:bg-slate-50"
+          >
+            Find
+          </button>
+        </form>
         <div className="w-72">
           <label htmlFor="opt-out-filter" className={labelText}>
             Show
@@ -46,6 +78,11 @@ export function OptOutList({ canEdit }: { canEdit: boolean }) {
         </div>
       </div>
 
+      {list.error && (
+        <p role="alert" className="text-sm text-red-600">
+          {list.error.message}
+        </p>
+      )}
       {remove.error && (
         <p role="alert" className="text-sm text-red-600">
           {remove.error.message}
