@@ -3,7 +3,7 @@ import type { ApiDeps } from "../api/deps";
 import { AppError } from "../errors";
 import { bulkPacking, TOPICS, type BulkMessage } from "../kafka/topics";
 import type { ApiKeyPrincipal } from "./auth";
-import { cursorOf, parseCursor } from "../messages/search";
+import { KeysetQuery, pageOf } from "../keyset-page";
 import type { ListMessagesQuery, MessageResponse, SendMessageInput } from "./schemas";
 
 type Deps = Pick<ApiDeps, "db" | "env" | "log" | "producer">;
@@ -164,26 +164,18 @@ export async function readMessage(
 
 /** The client's messages, newest first, a page at a time (its (client_id, created_at) index serves every page). */
 export async function listMessages(deps: Pick<Deps, "db">, clientId: string, query: ListMessagesQuery) {
-  const params: unknown[] = [clientId];
-  const where = ["client_id = $1"];
-  if (query.status) {
-    params.push(query.status);
-    where.push(`status = $${params.length}::"MessageStatus"`);
-  }
-  const after = parseCursor(query.cursor);
-  if (after) {
-    params.push(after.at, after.id);
-    where.push(`(created_at, id) < ($${params.length - 1}, $${params.length})`);
-  }
-  params.push(query.limit + 1);
+  const q = new KeysetQuery().where((p) => `client_id = ${p}`, clientId);
+  if (query.status) q.where((p) => `status = ${p}::"MessageStatus"`, query.status);
+  q.after(query.cursor, "created_at", "id");
+  const limit = q.limit(query.limit);
   const { rows } = await deps.db.pool.query<MessageRow>(
-    `SELECT ${ROW_COLUMNS} FROM messages WHERE ${where.join(" AND ")}
-     ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-    params,
+    `SELECT ${ROW_COLUMNS} FROM messages WHERE ${q.whereClause}
+     ORDER BY created_at DESC, id DESC LIMIT ${limit}`,
+    q.params,
   );
-  const page = rows.slice(0, query.limit);
+  const { page, nextCursor } = pageOf(rows, query.limit, (r) => ({ at: r.created_at, id: r.id }));
   return {
     messages: page.map(toResponse),
-    nextCursor: rows.length > query.limit ? cursorOf(page[page.length - 1]!) : null,
+    nextCursor,
   };
 }

@@ -1,5 +1,5 @@
 import type { Db } from "../db";
-import { cursorOf, parseCursor } from "../messages/search";
+import { KeysetQuery, pageOf } from "../keyset-page";
 import type { ListRepliesInput } from "./schemas";
 
 type Row = {
@@ -18,37 +18,27 @@ type Row = {
 
 /** A page of the handsets' replies, newest first, with the client each answers and those its keyword applied to. */
 export async function listReplies(db: Db, input: ListRepliesInput) {
-  const where: string[] = ["true"];
-  const params: unknown[] = [];
-  const add = (sql: (p: string) => string, value: unknown) => {
-    params.push(value);
-    where.push(sql(`$${params.length}`));
-  };
-  if (input.clientId) add((p) => `i.client_id = ${p}`, input.clientId);
-  if (input.campaignId) add((p) => `i.campaign_id = ${p}`, input.campaignId);
+  const q = new KeysetQuery();
+  if (input.clientId) q.where((p) => `i.client_id = ${p}`, input.clientId);
+  if (input.campaignId) q.where((p) => `i.campaign_id = ${p}`, input.campaignId);
   // A handset as stored (E.164) or as typed without its "+".
-  if (input.msisdn) add((p) => `i.msisdn = ${p}`, input.msisdn.startsWith("+") ? input.msisdn : `+${input.msisdn}`);
-  if (input.keyword === "none") where.push("i.keyword IS NULL");
-  else if (input.keyword) add((p) => `i.keyword = ${p}::"InboundKeyword"`, input.keyword);
-  const after = parseCursor(input.cursor);
-  if (after) {
-    params.push(after.at, after.id);
-    where.push(`(i.received_at, i.id) < ($${params.length - 1}, $${params.length})`);
-  }
-  params.push(input.limit + 1);
+  if (input.msisdn) q.where((p) => `i.msisdn = ${p}`, input.msisdn.startsWith("+") ? input.msisdn : `+${input.msisdn}`);
+  if (input.keyword === "none") q.whereSql("i.keyword IS NULL");
+  else if (input.keyword) q.where((p) => `i.keyword = ${p}::"InboundKeyword"`, input.keyword);
+  q.after(input.cursor, "i.received_at", "i.id");
+  const limit = q.limit(input.limit);
   const { rows } = await db.pool.query<Row>(
     `SELECT i.id, i.client_id, c.name AS client_name, i.in_reply_to, i.campaign_id, i.msisdn, i.address, i.body,
             i.keyword, i.received_at,
             COALESCE((SELECT json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY a.name)
                       FROM clients a WHERE a.id = ANY(i.applied_to)), '[]') AS applied_to
      FROM inbound_messages i LEFT JOIN clients c ON c.id = i.client_id
-     WHERE ${where.join(" AND ")}
+     WHERE ${q.whereClause}
      ORDER BY i.received_at DESC, i.id DESC
-     LIMIT $${params.length}`,
-    params,
+     LIMIT ${limit}`,
+    q.params,
   );
-  const page = rows.slice(0, input.limit);
-  const last = page[page.length - 1];
+  const { page, nextCursor } = pageOf(rows, input.limit, (r) => ({ at: r.received_at, id: r.id }));
   return {
     items: page.map((r) => ({
       id: r.id,
@@ -63,7 +53,7 @@ export async function listReplies(db: Db, input: ListRepliesInput) {
       appliedTo: r.applied_to,
       receivedAt: r.received_at,
     })),
-    nextCursor: rows.length > input.limit && last ? cursorOf({ created_at: last.received_at, id: last.id }) : null,
+    nextCursor,
   };
 }
 

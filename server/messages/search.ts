@@ -1,5 +1,6 @@
 import type { Db } from "../db";
 import { AppError } from "../errors";
+import { KeysetQuery, pageOf } from "../keyset-page";
 import { API_MESSAGE_PREFIX } from "../client-api/messages";
 import type { SearchMessagesInput } from "./schemas";
 
@@ -18,50 +19,27 @@ type Row = {
   final_at: Date | null;
 };
 
-/** Keyset paging over (created_at, id), newest first: a cursor names the last row of the page before. */
-export function cursorOf(row: { created_at: Date; id: string }): string {
-  return `${row.created_at.toISOString()}|${row.id}`;
-}
-
-export function parseCursor(cursor: string | null | undefined): { at: Date; id: string } | null {
-  if (!cursor) return null;
-  const bar = cursor.indexOf("|");
-  const at = new Date(cursor.slice(0, bar));
-  if (bar < 0 || Number.isNaN(at.getTime())) throw new AppError("BAD_REQUEST", "Invalid cursor");
-  return { at, id: cursor.slice(bar + 1) };
-}
-
 /** A page of messages, newest first, and the cursor of the next page (null on the last). */
 export async function searchMessages(db: Db, input: SearchMessagesInput) {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: (p: string) => string, value: unknown) => {
-    params.push(value);
-    where.push(sql(`$${params.length}`));
-  };
-  if (input.messageId) add((p) => `m.id = ${p}`, input.messageId);
-  if (input.recipient) add((p) => `m.recipient = ${p}`, input.recipient);
-  if (input.clientId) add((p) => `m.client_id = ${p}`, input.clientId);
-  if (input.status) add((p) => `m.status = ${p}::"MessageStatus"`, input.status);
-  if (input.source === "api") add((p) => `m.campaign_id IS NULL AND m.id LIKE ${p}`, `${API_MESSAGE_PREFIX}%`);
-  if (input.source === "campaign") where.push("m.campaign_id IS NOT NULL");
-  const after = parseCursor(input.cursor);
-  if (after) {
-    params.push(after.at, after.id);
-    where.push(`(m.created_at, m.id) < ($${params.length - 1}, $${params.length})`);
-  }
-  params.push(input.limit + 1);
+  const q = new KeysetQuery();
+  if (input.messageId) q.where((p) => `m.id = ${p}`, input.messageId);
+  if (input.recipient) q.where((p) => `m.recipient = ${p}`, input.recipient);
+  if (input.clientId) q.where((p) => `m.client_id = ${p}`, input.clientId);
+  if (input.status) q.where((p) => `m.status = ${p}::"MessageStatus"`, input.status);
+  if (input.source === "api") q.where((p) => `m.campaign_id IS NULL AND m.id LIKE ${p}`, `${API_MESSAGE_PREFIX}%`);
+  if (input.source === "campaign") q.whereSql("m.campaign_id IS NOT NULL");
+  q.after(input.cursor, "m.created_at", "m.id");
+  const limit = q.limit(input.limit);
   const { rows } = await db.pool.query<Row>(
     `SELECT m.id, m.client_id, c.name AS client_name, m.campaign_id, m.recipient, m.sender, m.category, m.status,
             m.status_reason, m.segments, m.created_at, m.final_at
      FROM messages m LEFT JOIN clients c ON c.id = m.client_id
-     WHERE ${where.join(" AND ")}
+     WHERE ${q.whereClause}
      ORDER BY m.created_at DESC, m.id DESC
-     LIMIT $${params.length}`,
-    params,
+     LIMIT ${limit}`,
+    q.params,
   );
-  const page = rows.slice(0, input.limit);
-  const last = page[page.length - 1];
+  const { page, nextCursor } = pageOf(rows, input.limit, (r) => ({ at: r.created_at, id: r.id }));
   return {
     items: page.map((r) => ({
       id: r.id,
@@ -77,7 +55,7 @@ export async function searchMessages(db: Db, input: SearchMessagesInput) {
       createdAt: r.created_at,
       finalAt: r.final_at,
     })),
-    nextCursor: rows.length > input.limit && last ? cursorOf(last) : null,
+    nextCursor,
   };
 }
 
