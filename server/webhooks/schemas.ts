@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FINAL_STATUSES } from "../messages/status";
+import { inboundKeyword } from "../inbound/schemas";
 
 export const webhookClientInput = z.object({ clientId: z.string().min(1) });
 
@@ -37,7 +38,7 @@ export const messageReceivedWebhook = z.object({
   to: z.string(),
   text: z.string(),
   /** OPT_OUT (STOP and the like: Volley has opted the number out of this client), OPT_IN (START), HELP, or null. */
-  keyword: z.enum(["OPT_OUT", "OPT_IN", "HELP"]).nullable(),
+  keyword: inboundKeyword.nullable(),
   /** When the carrier handed it over (ISO 8601). */
   at: z.string(),
 });
